@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import ApiToken, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["full_name"]
+    list_display = ["email", "full_name", "title", "is_active", "is_staff"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Thông tin", {"fields": ("full_name", "title", "phone", "language")}),
+        ("Quyền", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "key", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["key", "secret_hash", "created_at", "last_used_at"]
+    search_fields = ["user__email", "key"]

@@ -1,0 +1,294 @@
+"""Quorum settings: one file, driven by environment variables.
+
+With no environment at all Quorum runs embedded: SQLite (WAL), the in-memory channel
+layer, huey on SQLite, mail to the console. DATABASE_URL and REDIS_URL switch to the
+production topology (PostgreSQL, channels-redis, RedisHuey, Redis cache).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "quorum-dev-only-insecure-key"  # noqa: S105 - refused in production below
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.getenv(name, default).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def envint(name: str, default: int) -> int:
+    value = os.getenv(name, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+TESTING = "pytest" in sys.modules or envbool("QUORUM_TESTING", "false")
+DEBUG = envbool("DEBUG", "false")
+SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+# Embedded mode is the laptop/demo configuration; without it a real secret is mandatory.
+EMBEDDED = envbool("QUORUM_EMBEDDED", "true" if not os.getenv("DATABASE_URL") else "false")
+if SECRET_KEY == DEV_SECRET_KEY and not (DEBUG or EMBEDDED or TESTING):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key: set SECRET_KEY to a long random value in production."
+    )
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "daphne",  # makes `runserver` the ASGI (HTTP + WebSocket) development server
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "channels",
+    "huey.contrib.djhuey",
+    "allauth",
+    "allauth.account",
+    "accounts",
+    "meetings",
+    "integrations",
+]
+if os.getenv("DATABASE_URL", "").startswith("postgres"):
+    INSTALLED_APPS.append("django.contrib.postgres")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "meetings.audit.ActorMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+# Embedded default: SQLite in WAL mode. Every atomic block starts with BEGIN IMMEDIATE so
+# the booking engine's check-then-insert runs under the write lock (no double booking).
+DATA_DIR = Path(os.getenv("QUORUM_DATA_DIR", BASE_DIR / "var"))
+if os.getenv("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.getenv(
+        "TEST_DATABASE_NAME", "test_quorum"
+    )
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.getenv("SQLITE_PATH", str(DATA_DIR / "quorum.sqlite3")),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            # A file (not :memory:) so live-server and multi-thread tests share one DB.
+            "TEST": {"NAME": os.getenv("SQLITE_TEST_PATH", str(DATA_DIR / "test.sqlite3"))},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+# --- Redis: channels, huey, cache -----------------------------------------------------
+REDIS_URL = os.getenv("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 defaults socket_timeout to 5 s while channels-redis blocks for 5 s
+                # on BZPOPMIN: every idle consumer would crash (channels_redis#422).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                "prefix": os.getenv("CHANNELS_PREFIX", "quorum"),
+                "group_expiry": 86400,
+                "capacity": 200,
+                "expiry": 60,
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.getenv("CACHE_PREFIX", "quorum"),
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {
+        "default": {
+            # The DB cache is shared by every process of one machine (web + huey worker),
+            # which the Zoom token and rate limits need; locmem would not be.
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "quorum_cache",
+        }
+    }
+
+HUEY_IMMEDIATE = envbool("HUEY_IMMEDIATE", "true" if TESTING else "false")
+if REDIS_URL:
+    HUEY: dict[str, Any] = {
+        "huey_class": "huey.RedisHuey",
+        "name": os.getenv("HUEY_NAME", "quorum"),
+        "url": REDIS_URL,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "quorum",
+        "filename": os.getenv("HUEY_SQLITE_PATH", str(DATA_DIR / "huey.sqlite3")),
+    }
+HUEY.update(
+    {
+        "immediate": HUEY_IMMEDIATE,
+        "results": False,
+        "utc": True,
+        "consumer": {"workers": envint("HUEY_WORKERS", 2), "worker_type": "thread"},
+    }
+)
+
+# --- Auth -----------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "accounts.adapters.InviteOnlyAccountAdapter"
+LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "/accounts/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "false")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- I18N: Vietnamese first, one time zone everywhere ----------------------------------
+LANGUAGE_CODE = os.getenv("LANGUAGE_CODE", "vi")
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.getenv("TIME_ZONE", "Asia/Ho_Chi_Minh")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "var" / "static"))
+
+# --- Mail -----------------------------------------------------------------------------
+# SMTP whenever EMAIL_HOST is set (also in embedded mode); otherwise the console, or a
+# folder when EMAIL_FILE_PATH is set. (Django 6.1 configures mail through MAILERS.)
+_email_host = os.getenv("EMAIL_HOST", "")
+_email_file_path = os.getenv("EMAIL_FILE_PATH", "")
+if _email_host:
+    _mailer: dict[str, Any] = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host,
+            "port": envint("EMAIL_PORT", 25),
+            "username": os.getenv("EMAIL_HOST_USER", ""),
+            "password": os.getenv("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": envbool("EMAIL_USE_TLS", "false"),
+            "use_ssl": envbool("EMAIL_USE_SSL", "false"),
+            "timeout": envint("EMAIL_TIMEOUT", 20),
+        },
+    }
+elif _email_file_path:
+    _mailer = {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": _email_file_path},
+    }
+else:
+    _mailer = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+MAILERS = {"default": _mailer}
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "Quorum <lichhop@quorum.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "meetings.api.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Quorum API",
+    "DESCRIPTION": "Meetings, rooms and availability for the Department of Health and its units.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Quorum rules ---------------------------------------------------------------------
+# QĐ 45/2018/QĐ-TTg: invitations at least this many working days ahead unless urgent.
+QUORUM_MIN_NOTICE_WORKING_DAYS = envint("QUORUM_MIN_NOTICE_WORKING_DAYS", 3)
+QUORUM_MAX_OCCURRENCES = 500
+QUORUM_AUDIT_ENABLED = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+}

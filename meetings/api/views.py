@@ -1,0 +1,329 @@
+"""REST API v1. Thin views: fetch through permissions, validate with a serializer, call an
+action, respond. Errors are mapped to JSON in errors.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from meetings import actions, audit, availability
+from meetings.api import serializers as s
+from meetings.models import Booking, Meeting, Occurrence, Room, Unit
+from meetings.permissions import can_manage_room, can_manage_unit, get_meeting_for_user, unit_ids
+
+
+class AuditedMixin:
+    """Makes the API caller (session or token) the actor of signal-recorded audit entries."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self._actor_token = audit.set_actor(request.user)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        token = getattr(self, "_actor_token", None)
+        if token is not None:
+            audit.reset_actor(token)
+            self._actor_token = None
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+
+
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.UnitSerializer
+    queryset = Unit.objects.active().select_related("parent").order_by("parent_id", "name")
+    lookup_field = "code"
+
+
+class RoomViewSet(AuditedMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.RoomSerializer
+
+    @extend_schema(parameters=[
+        OpenApiParameter("unit", str, description="Unit code"),
+        OpenApiParameter("equipment", str, description="Comma-separated equipment slugs; rooms having all of them"),
+        OpenApiParameter("min_capacity", int),
+        OpenApiParameter("q", str, description="Text in the room name or location"),
+    ])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Room]:
+        qs = Room.objects.active().select_related("unit").prefetch_related("equipment").order_by("unit_id", "name")
+        params = self.request.query_params
+        if unit := params.get("unit"):
+            qs = qs.filter(unit__code=unit)
+        if equipment := params.get("equipment"):
+            qs = qs.with_equipment([e.strip() for e in equipment.split(",") if e.strip()])
+        if min_capacity := params.get("min_capacity"):
+            try:
+                qs = qs.filter(capacity__gte=int(min_capacity))
+            except ValueError:
+                raise ValidationError({"min_capacity": ["Give a whole number."]}) from None
+        if text := params.get("q"):
+            qs = qs.filter(name__icontains=text) | qs.filter(location__icontains=text)
+        return qs
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        if not can_manage_unit(self.request.user, serializer.validated_data["unit"]):
+            raise PermissionDenied("Only the unit's administrators may add rooms.")
+        serializer.save()
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        room = serializer.instance
+        unit = serializer.validated_data.get("unit", room.unit)
+        if not (can_manage_room(self.request.user, room) and can_manage_unit(self.request.user, unit)):
+            raise PermissionDenied("Only the unit's administrators may change its rooms.")
+        serializer.save()
+
+
+def _meeting_list_queryset(user: Any) -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.visible_to(user)
+        .select_related("organizing_unit", "chair")
+        .prefetch_related(Prefetch("room_choices", queryset=_room_choices()))
+    )
+
+
+def _room_choices() -> QuerySet[Any]:
+    from meetings.models import MeetingRoom
+
+    return MeetingRoom.objects.select_related("room__unit")
+
+
+def _parse_range(request: Request) -> tuple[datetime | None, datetime | None]:
+    field = s.AwareDateTimeField()
+    result = []
+    for key in ("from", "to"):
+        raw = request.query_params.get(key)
+        if raw is None:
+            result.append(None)
+            continue
+        try:
+            result.append(field.to_internal_value(raw))
+        except serializers.ValidationError as exc:
+            raise ValidationError({key: exc.detail}) from None
+    return result[0], result[1]
+
+
+class MeetingListView(AuditedMixin, APIView):
+    @extend_schema(
+        responses=s.MeetingSerializer(many=True),
+        parameters=[
+            OpenApiParameter("from", datetime), OpenApiParameter("to", datetime),
+            OpenApiParameter("unit", str), OpenApiParameter("status", str),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        qs = _meeting_list_queryset(request.user)
+        start, end = _parse_range(request)
+        if start:
+            qs = qs.filter(occurrences__end__gt=start).distinct()
+        if end:
+            qs = qs.filter(start__lt=end)
+        if unit := request.query_params.get("unit"):
+            qs = qs.filter(organizing_unit__code=unit)
+        if state := request.query_params.get("status"):
+            qs = qs.filter(status=state)
+        paginator = self.paginator
+        page = paginator.paginate_queryset(qs.order_by("start", "pk"), request, view=self)
+        return paginator.get_paginated_response(s.MeetingSerializer(page, many=True).data)
+
+    @property
+    def paginator(self) -> Any:
+        from rest_framework.pagination import LimitOffsetPagination
+
+        if not hasattr(self, "_paginator"):
+            self._paginator = LimitOffsetPagination()
+        return self._paginator
+
+    @extend_schema(request=s.MeetingWriteSerializer, responses={201: s.MeetingDetailSerializer})
+    def post(self, request: Request) -> Response:
+        ser = s.MeetingWriteSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data, skip = ser.to_input()
+        meeting = actions.create_meeting(request.user, data, skip=skip)
+        return Response(_detail(request.user, meeting.uid), status=status.HTTP_201_CREATED)
+
+
+def _detail(user: Any, uid: Any) -> dict[str, Any]:
+    meeting = get_meeting_for_user(user, uid)
+    meeting = (
+        Meeting.objects.filter(pk=meeting.pk)
+        .select_related("organizing_unit", "chair")
+        .prefetch_related(
+            Prefetch("room_choices", queryset=_room_choices()),
+            Prefetch("attendees", queryset=_attendees_qs()),
+            Prefetch(
+                "occurrences",
+                queryset=Occurrence.objects.order_by("index", "start").prefetch_related(
+                    Prefetch("bookings", queryset=Booking.objects.select_related("room__unit"))
+                ),
+            ),
+        )
+        .get()
+    )
+    return s.MeetingDetailSerializer(meeting).data
+
+
+def _attendees_qs() -> QuerySet[Any]:
+    from meetings.models import Attendee
+
+    return Attendee.objects.select_related("unit").order_by("id")
+
+
+def _occurrence(meeting: Meeting, recurrence_id: datetime | None) -> Occurrence | None:
+    if recurrence_id is None:
+        return None
+    occ = meeting.occurrences.filter(recurrence_id=recurrence_id, in_series=True).first()
+    if occ is None:
+        raise actions.ActionError(
+            "No occurrence of this meeting starts (originally) at that time.", "occurrence"
+        )
+    return occ
+
+
+class MeetingDetailView(AuditedMixin, APIView):
+    @extend_schema(responses=s.MeetingDetailSerializer)
+    def get(self, request: Request, uid: str) -> Response:
+        return Response(_detail(request.user, uid))
+
+    @extend_schema(request=s.MeetingUpdateSerializer, responses=s.MeetingDetailSerializer)
+    def patch(self, request: Request, uid: str) -> Response:
+        meeting = get_meeting_for_user(request.user, uid, edit=True)
+        ser = s.MeetingUpdateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        occ = _occurrence(meeting, ser.validated_data.get("occurrence"))
+        result = actions.update_meeting(
+            request.user, meeting, ser.changes(), scope=ser.validated_data["scope"],
+            occurrence=occ, skip=ser.validated_data["skip"],
+        )
+        return Response(_detail(request.user, result.uid))
+
+
+class MeetingCancelView(AuditedMixin, APIView):
+    @extend_schema(request=s.CancelSerializer, responses=s.MeetingDetailSerializer)
+    def post(self, request: Request, uid: str) -> Response:
+        meeting = get_meeting_for_user(request.user, uid, edit=True)
+        ser = s.CancelSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        occ = _occurrence(meeting, ser.validated_data.get("occurrence"))
+        actions.cancel_meeting(
+            request.user, meeting, scope=ser.validated_data["scope"], occurrence=occ,
+            reason=ser.validated_data["reason"],
+        )
+        return Response(_detail(request.user, meeting.uid))
+
+
+class MeetingPublishView(AuditedMixin, APIView):
+    @extend_schema(request=s.PublishSerializer, responses=s.MeetingDetailSerializer)
+    def post(self, request: Request, uid: str) -> Response:
+        meeting = get_meeting_for_user(request.user, uid, edit=True)
+        ser = s.PublishSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        actions.publish_meeting(request.user, meeting, skip=ser.validated_data["skip"])
+        return Response(_detail(request.user, meeting.uid))
+
+
+class CalendarView(APIView):
+    """Occurrences between `from` and `to` that the caller may see: the calendar page's data."""
+
+    @extend_schema(
+        responses=s.CalendarEntrySerializer(many=True),
+        parameters=[OpenApiParameter("from", datetime, required=True), OpenApiParameter("to", datetime, required=True),
+                    OpenApiParameter("unit", str)],
+    )
+    def get(self, request: Request) -> Response:
+        start, end = _parse_range(request)
+        if start is None or end is None:
+            raise ValidationError({"from": ["Give both from and to."]})
+        if end <= start or (end - start).days > 92:
+            raise ValidationError({"to": ["'to' must be after 'from', at most 92 days later."]})
+        visible = Meeting.objects.visible_to(request.user)
+        if unit := request.query_params.get("unit"):
+            visible = visible.filter(organizing_unit__code=unit)
+        occs = (
+            Occurrence.objects.filter(meeting__in=visible.values("pk"), in_series=True, start__lt=end, end__gt=start)
+            .exclude(meeting__status=Meeting.Status.DRAFT)
+            .select_related("meeting__organizing_unit")
+            .prefetch_related(Prefetch("bookings", queryset=Booking.objects.select_related("room")))
+            .order_by("start", "pk")
+        )
+        return Response(s.CalendarEntrySerializer(occs, many=True).data)
+
+
+class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):
+    """Bookings of the rooms the caller administers (to approve), and of their own meetings."""
+
+    serializer_class = s.BookingSerializer
+
+    def get_queryset(self) -> QuerySet[Booking]:
+        user = self.request.user
+        qs = Booking.objects.select_related("room__unit")
+        if not user.is_superuser:
+            from meetings.models import Membership
+
+            admin_units = unit_ids(user, [Membership.Role.UNIT_ADMIN])
+            qs = qs.filter(room__unit_id__in=admin_units) | qs.filter(occurrence__meeting__in=Meeting.objects.visible_to(user).values("pk"))
+        if state := self.request.query_params.get("status"):
+            qs = qs.filter(status=state)
+        return qs.order_by("start", "pk")
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.BookingSerializer)
+    def approve(self, request: Request, pk: str) -> Response:
+        booking = get_object_or_404(self.get_queryset(), pk=pk)
+        ser = s.DecisionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        booking = actions.approve_booking(request.user, booking, ser.validated_data["note"])
+        return Response(s.BookingSerializer(booking).data)
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.BookingSerializer)
+    def reject(self, request: Request, pk: str) -> Response:
+        booking = get_object_or_404(self.get_queryset(), pk=pk)
+        ser = s.DecisionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        booking = actions.reject_booking(request.user, booking, ser.validated_data["note"])
+        return Response(s.BookingSerializer(booking).data)
+
+
+class AvailabilityView(APIView):
+    @extend_schema(parameters=[s.AvailabilityQuerySerializer])
+    def get(self, request: Request) -> Response:
+        ser = s.AvailabilityQuerySerializer(data=request.query_params)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        unit_lookup = dict(Unit.objects.filter(code__in=d["unit_codes"]).values_list("code", "pk")) if d["unit_codes"] else {}
+        missing = [c for c in d["unit_codes"] if c not in unit_lookup]
+        if missing:
+            raise ValidationError({"units": [f"Unknown unit code(s): {', '.join(missing)}."]})
+        query = availability.Query(
+            start=d["start"], end=d["end"], people=d["people"], units=list(unit_lookup.values()),
+            equipment=d["equipment_slugs"], attendees=d["attendee_ids"],
+            for_unit=d["for_unit"].pk if d.get("for_unit") else None,
+        )
+        result = availability.find(request.user, query)
+        return Response(_availability_json(query, result))
+
+
+def _room_json(room: Room) -> dict[str, Any]:
+    return {"id": room.pk, "name": room.name, "unit": room.unit.code, "unit_name": room.unit.short_name,
+            "capacity": room.capacity, "location": room.location}
+
+
+def _availability_json(q: availability.Query, r: availability.Result) -> dict[str, Any]:
+    from django.utils import timezone
+
+    iso = lambda dt: timezone.localtime(dt).isoformat()  # noqa: E731
+    return {
+        "start": iso(q.start),
+        "end": iso(q.end),
+        "rooms": [_room_json(room) for room in r.rooms],
+        "busy_attendees": [{"user": b.user_id, "name": b.name, "start": iso(b.start), "end": iso(b.end)} for b in r.busy],
+        "next_slots": [{"start": iso(slot.start), "end": iso(slot.end), "rooms": [_room_json(x) for x in slot.rooms]} for slot in r.next_slots],
+    }

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class MeetingsConfig(AppConfig):
+    name = "meetings"
+    verbose_name = "Lịch họp"
+
+    def ready(self) -> None:
+        from meetings import audit, models
+
+        audit.connect([models.Unit, models.Membership, models.Room, models.CalendarDay, models.Equipment])
