@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from meetings import audit, outbox, recurrence, workdays
+from meetings import audit, hooks, outbox, recurrence, workdays
 from meetings.booking import BookingConflict, Clash, Planned, find_clashes, is_overlap_violation
 from meetings.models import (
     Attendee,
@@ -83,6 +83,7 @@ class MeetingInput:
     is_urgent: bool = False
     urgent_reason: str = ""
     online_provider: str = ""
+    online_details: dict[str, Any] = field(default_factory=dict)
     rooms: list[RoomChoice] = field(default_factory=list)
     attendees: list[AttendeeInput] = field(default_factory=list)
     draft: bool = False
@@ -91,11 +92,11 @@ class MeetingInput:
 # Fields a caller may change with update_meeting(scope="all"/"following").
 SERIES_FIELDS = {
     "title", "agenda", "chair", "start", "end", "rrule", "mode", "sensitivity",
-    "is_urgent", "urgent_reason", "online_provider", "rooms", "attendees",
+    "is_urgent", "urgent_reason", "online_provider", "online_details", "rooms", "attendees",
 }
 OCCURRENCE_FIELDS = {"start", "end", "rooms"}
 # Changes attendees must be told about (a new SEQUENCE for the invitation).
-NOTIFIABLE = {"title", "agenda", "chair", "start", "end", "rrule", "mode", "rooms", "attendees", "online_provider", "sensitivity"}
+NOTIFIABLE = {"title", "agenda", "chair", "start", "end", "rrule", "mode", "rooms", "attendees", "online_provider", "online_details", "sensitivity"}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -378,6 +379,8 @@ def create_meeting(actor: User, data: MeetingInput, skip: Iterable[datetime] = (
     attendees = _resolve_attendees(data.attendees, data.chair)
     choices = check_rooms(actor, data.organizing_unit, data.rooms, attendees, data.mode)
     duration = data.end - data.start
+    provider = data.online_provider or (data.organizing_unit.default_online_provider if data.mode != Meeting.Mode.IN_PERSON else "")
+    details = hooks.validate_online(provider, data.online_details, data) if data.mode != Meeting.Mode.IN_PERSON else {}
 
     meeting = Meeting(
         title=data.title.strip(),
@@ -392,7 +395,8 @@ def create_meeting(actor: User, data: MeetingInput, skip: Iterable[datetime] = (
         sensitivity=data.sensitivity,
         is_urgent=data.is_urgent,
         urgent_reason=data.urgent_reason.strip() if data.is_urgent else "",
-        online_provider=data.online_provider or (data.organizing_unit.default_online_provider if data.mode != Meeting.Mode.IN_PERSON else ""),
+        online_provider=provider,
+        online_details=details,
         status=Meeting.Status.DRAFT if data.draft else Meeting.Status.SCHEDULED,
     )
     planned: list[Planned] = []
@@ -529,10 +533,15 @@ def _apply_series_changes(
 ) -> tuple[list[Planned], set[str]]:
     before = audit.snapshot(meeting)
     changed: set[str] = set()
-    for name in ("title", "agenda", "chair", "mode", "sensitivity", "is_urgent", "urgent_reason", "online_provider"):
+    for name in ("title", "agenda", "chair", "mode", "sensitivity", "is_urgent", "urgent_reason", "online_provider", "online_details"):
         if name in changes and getattr(meeting, name) != changes[name]:
             setattr(meeting, name, changes[name].strip() if isinstance(changes[name], str) else changes[name])
             changed.add(name)
+    if {"mode", "online_provider", "online_details"} & changed:
+        if meeting.mode == Meeting.Mode.IN_PERSON:
+            meeting.online_provider, meeting.online_details = "", {}
+        else:
+            meeting.online_details = hooks.validate_online(meeting.online_provider, meeting.online_details, meeting)
     if not meeting.title:
         raise ActionError(_("Cuộc họp cần có tiêu đề."), "title")
     if meeting.is_urgent and not meeting.urgent_reason.strip():

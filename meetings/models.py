@@ -337,6 +337,9 @@ class Meeting(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="splits"
     )
     online_provider = models.CharField(_("phòng họp trực tuyến"), max_length=20, blank=True)
+    # What the secretary typed for providers without an API (link, dial-in, passcode);
+    # validated by the provider (meetings.hooks.validate_online).
+    online_details = models.JSONField(_("thông tin phòng trực tuyến"), default=dict, blank=True)
     cancel_reason = models.TextField(_("lý do hủy"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -126,6 +126,7 @@ class MeetingWriteSerializer(serializers.Serializer):
     is_urgent = serializers.BooleanField(default=False)
     urgent_reason = serializers.CharField(required=False, allow_blank=True, default="")
     online_provider = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+    online_details = serializers.DictField(required=False, default=dict, help_text="Provider-specific: for 'link', url, dial_in, passcode.")
     rooms = RoomChoiceSerializer(many=True, required=False, default=list)
     attendees = AttendeeInputSerializer(many=True, required=False, default=list)
     skip = serializers.ListField(child=AwareDateTimeField(), required=False, default=list, max_length=500)
@@ -151,6 +152,7 @@ class MeetingWriteSerializer(serializers.Serializer):
             is_urgent=d["is_urgent"],
             urgent_reason=d["urgent_reason"],
             online_provider=d["online_provider"],
+            online_details=d["online_details"],
             rooms=_rooms(d["rooms"]),
             attendees=_attendees(d["attendees"]),
             draft=d["draft"],
@@ -173,6 +175,7 @@ class MeetingUpdateSerializer(serializers.Serializer):
     is_urgent = serializers.BooleanField(required=False)
     urgent_reason = serializers.CharField(required=False, allow_blank=True)
     online_provider = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    online_details = serializers.DictField(required=False)
     rooms = RoomChoiceSerializer(many=True, required=False)
     attendees = AttendeeInputSerializer(many=True, required=False)
 
