@@ -1,12 +1,33 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import connection
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+
+from meetings.models import Booking, Meeting, Occurrence
+
+HOME_DAYS = 14
+
+
+def upcoming_for(user: object, days: int = HOME_DAYS) -> list[Occurrence]:
+    """Occurrences the user may see in the next `days` days (three queries in all)."""
+    now = timezone.now()
+    visible = Meeting.objects.visible_to(user).exclude(status=Meeting.Status.DRAFT)
+    return list(
+        Occurrence.objects.filter(meeting__in=visible.values("pk"), in_series=True, end__gt=now, start__lt=now + timedelta(days=days))
+        .select_related("meeting__organizing_unit")
+        .prefetch_related(Prefetch("bookings", queryset=Booking.objects.filter(status__in=["confirmed", "requested"]).select_related("room")))
+        .order_by("start", "pk")
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    occurrences = upcoming_for(request.user) if request.user.is_authenticated else []
+    return render(request, "home.html", {"occurrences": occurrences, "days": HOME_DAYS})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -14,7 +35,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        db = "ok"
     except Exception as exc:  # the probe must answer, whatever is wrong
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
-    return JsonResponse({"status": "ok", "database": db})
+    return JsonResponse({"status": "ok", "database": "ok"})

@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from meetings import actions
+from meetings.formatting import vn_datetime
+from tests.factories import at, working_day
+
+
+def _book(org, n):
+    day = working_day(5)
+    for i in range(n):
+        start = at(day, 7) + timedelta(minutes=45 * i)
+        actions.create_meeting(org.secretary, actions.MeetingInput(
+            title=f"Họp {i}", organizing_unit=org.hospital, start=start, end=start + timedelta(minutes=30),
+            rooms=[actions.RoomChoice(org.room_a if i % 2 else org.room_b, 2)], attendees=[actions.AttendeeInput(email=org.member.email)],
+            is_urgent=True, urgent_reason="test"))
+
+
+def test_vn_datetime_writes_weekday_date_and_time():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    assert vn_datetime(datetime(2026, 9, 7, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))) == "Thứ Hai, 07/09/2026, 08:30"
+
+
+def test_home_lists_visible_upcoming_meetings_with_constant_queries(org, client, django_assert_num_queries):
+    client.force_login(org.member)
+    _book(org, 2)
+    with django_assert_num_queries(6) as small:
+        r = client.get("/")
+    assert "Họp 0" in r.content.decode() and "Phòng họp B" in r.content.decode()
+    _book(org, 6)  # more meetings must not mean more queries
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get("/")
+
+
+def test_outsider_sees_none_of_the_hospitals_meetings(org, client):
+    _book(org, 1)
+    client.force_login(org.outsider)
+    assert "Họp 0" not in client.get("/").content.decode()
