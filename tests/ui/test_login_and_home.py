@@ -1,0 +1,39 @@
+"""A secretary logs in through the real login page and sees the unit's meetings."""
+
+from datetime import timedelta
+
+import pytest
+
+from meetings import actions
+from tests.factories import at, working_day
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_secretary_logs_in_and_sees_upcoming_meetings_in_vietnamese(org, live_server, page):
+    day = working_day(3)
+    start = at(day, 8, 30)
+    actions.create_meeting(org.secretary, actions.MeetingInput(
+        title="Giao ban khoa Nội", organizing_unit=org.hospital, start=start, end=start + timedelta(hours=1),
+        rooms=[actions.RoomChoice(org.room_a, 5)], is_urgent=False))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", org.secretary.email)
+    page.fill("input[name=password]", "pw-Quorum-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    table = page.locator("table.meetings")
+    assert "Giao ban khoa Nội" in table.inner_text()
+    assert "Phòng họp A" in table.inner_text()
+    weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][day.weekday()]
+    assert f"{weekday}, {day:%d/%m/%Y}, 08:30" in table.inner_text()
+
+
+def test_wrong_password_shows_an_error_and_no_session(org, live_server, page):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", org.secretary.email)
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    assert page.url.startswith(f"{live_server.url}/accounts/login/")
+    assert page.locator(".errorlist, [role=alert], .alert").count() > 0 or "không đúng" in page.content().lower() or "not correct" in page.content().lower()
+    page.goto(f"{live_server.url}/")
+    assert page.locator("table.meetings").count() == 0
