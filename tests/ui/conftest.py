@@ -21,6 +21,10 @@ def browser():  # noqa: ANN201
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django
+    # refuse ORM calls from the test body; the test itself is plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
     profile = tempfile.mkdtemp(prefix="quorum-chromium-")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
