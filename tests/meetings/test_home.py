@@ -5,9 +5,9 @@ from meetings.formatting import vn_datetime
 from tests.factories import at, working_day
 
 
-def _book(org, n):
+def _book(org, n, first=0):
     day = working_day(5)
-    for i in range(n):
+    for i in range(first, first + n):
         start = at(day, 7) + timedelta(minutes=45 * i)
         actions.create_meeting(org.secretary, actions.MeetingInput(
             title=f"Họp {i}", organizing_unit=org.hospital, start=start, end=start + timedelta(minutes=30),
@@ -28,7 +28,7 @@ def test_home_lists_visible_upcoming_meetings_with_constant_queries(org, client,
     with django_assert_num_queries(5) as small:
         r = client.get("/")
     assert "Họp 0" in r.content.decode() and "Phòng họp B" in r.content.decode()
-    _book(org, 6)  # more meetings must not mean more queries
+    _book(org, 6, first=2)  # more meetings must not mean more queries
     with django_assert_num_queries(len(small.captured_queries)):
         client.get("/")
 
