@@ -54,7 +54,14 @@ def subscribe(
     handler: Callable[[OutboxMessage], None],
     wants: Callable[[Meeting, str, dict[str, Any]], bool] | None = None,
 ) -> None:
-    """Register a handler for meeting events (call from AppConfig.ready())."""
+    """Register a handler for meeting events (call from AppConfig.ready()).
+
+    `wants(meeting, event, payload)` is called by emit() INSIDE the transaction of the
+    change, before the row is written. Besides filtering, it is the place to reserve what
+    the change needs atomically with it (a Zoom host licence): it may write rows, and may
+    raise `meetings.actions.ActionError` to refuse the whole change. That is why emit()
+    must stay inside the actions' transactions.
+    """
     _subscribers[topic] = Subscriber(topic, handler, wants)
 
 
