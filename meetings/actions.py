@@ -17,9 +17,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from meetings import audit, hooks, outbox, recurrence, workdays
-from meetings.booking import BookingConflict, Clash, Planned, find_clashes, is_overlap_violation
+from meetings.booking import (
+    BookingConflict,
+    Clash,
+    Planned,
+    find_clashes,
+    insert_bookings,
+    is_overlap_violation,
+)
 from meetings.models import (
     Attendee,
+    AuditEntry,
     Booking,
     Meeting,
     MeetingRoom,
@@ -242,8 +250,9 @@ def _plan(actor: User, occurrences: Iterable[Occurrence], choices: list[RoomChoi
     ]
 
 
-def _book(planned: list[Planned], now: datetime) -> list[Booking]:
-    """Check and insert. Must run inside the caller's transaction."""
+def _book(actor: User, meeting: Meeting, planned: list[Planned], now: datetime) -> list[Booking]:
+    """Check and insert, and record each booking in the audit trail. Must run inside the
+    caller's transaction (on SQLite that transaction holds the write lock from its start)."""
     clashes = find_clashes(planned, now=now)
     if clashes:
         raise BookingConflict(clashes)
@@ -260,20 +269,40 @@ def _book(planned: list[Planned], now: datetime) -> list[Booking]:
         )
         for p in planned
     ]
-    return Booking.objects.bulk_create(bookings)
+    created = insert_bookings(planned, bookings, now)
+    if created:
+        audit.record_many(actor, "booking.created", created, meeting)
+    return created
 
 
-def _release(occurrence_ids: Iterable[int]) -> int:
-    return (
-        Booking.objects.filter(occurrence_id__in=list(occurrence_ids))
+def _release(actor: User | None, meeting: Meeting, occurrence_ids: Iterable[int]) -> int:
+    """Give the rooms of these occurrences back (the rows stay, as 'released')."""
+    ids = list(occurrence_ids)
+    if not ids:
+        return 0
+    live = list(
+        Booking.objects.filter(occurrence_id__in=ids)
         .filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.REQUESTED])
-        .update(status=Booking.Status.RELEASED)
+        .values_list("pk", "status")
     )
+    if not live:
+        return 0
+    Booking.objects.filter(pk__in=[pk for pk, _status in live]).update(status=Booking.Status.RELEASED)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+            action="booking.released", object_type="booking", object_id=str(pk),
+            meeting=meeting, before={"status": status}, after={"status": Booking.Status.RELEASED},
+        )
+        for pk, status in live
+    )
+    return len(live)
 
 
 def _raise_on_race(planned: list[Planned], exc: IntegrityError) -> None:
-    """A concurrent transaction won the room between our check and our insert."""
-    if not is_overlap_violation(exc):
+    """A concurrent transaction won the room between our check and our insert (bookings
+    are inserted by insert_bookings, which already turns that into BookingConflict)."""
+    if not is_overlap_violation(exc) or not planned:
         raise exc
     clashes = find_clashes(planned)
     if not clashes:
@@ -358,13 +387,16 @@ def _sync_attendees(meeting: Meeting, items: list[AttendeeInput]) -> tuple[list[
 # --- create ----------------------------------------------------------------------------
 
 
-def create_meeting(actor: User, data: MeetingInput, skip: Iterable[datetime] = ()) -> Meeting:
+def create_meeting(
+    actor: User, data: MeetingInput, skip: Iterable[datetime] = (), *, now: datetime | None = None
+) -> Meeting:
     """Create a meeting (or a series) and book its rooms, all or nothing.
 
     Raises ActionError (400), Forbidden (403) or BookingConflict (409, listing every
     occurrence and room that clashes; pass those occurrence starts in `skip` to book the rest).
+    `now` is for tests and imports (defaults to the clock).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     if not can_book_for(actor, data.organizing_unit):
         raise Forbidden(_("Bạn không phải thư ký của %(u)s.") % {"u": data.organizing_unit.short_name})
     if not data.title.strip():
@@ -423,7 +455,7 @@ def create_meeting(actor: User, data: MeetingInput, skip: Iterable[datetime] = (
             _sync_attendees(meeting, attendees)
             if not data.draft:
                 planned = _plan(actor, [o for o in occurrences if not o.is_cancelled], choices)
-                _book(planned, now)
+                _book(actor, meeting, planned, now)
                 _refresh_status(meeting)
                 meeting.save(update_fields=["status"])
             audit.record(actor, "meeting.created", meeting, None, audit.snapshot(meeting), meeting)
@@ -434,11 +466,13 @@ def create_meeting(actor: User, data: MeetingInput, skip: Iterable[datetime] = (
     return meeting
 
 
-def publish_meeting(actor: User, meeting: Meeting, skip: Iterable[datetime] = ()) -> Meeting:
+def publish_meeting(
+    actor: User, meeting: Meeting, skip: Iterable[datetime] = (), *, now: datetime | None = None
+) -> Meeting:
     """A draft becomes a real meeting: rooms are booked and invitations go out."""
     if meeting.status != Meeting.Status.DRAFT:
         raise ActionError(_("Chỉ cuộc họp nháp mới cần gửi đi."), "status", conflict=True)
-    now = timezone.now()
+    now = now or timezone.now()
     planned: list[Planned] = []
     try:
         with transaction.atomic():
@@ -456,7 +490,7 @@ def publish_meeting(actor: User, meeting: Meeting, skip: Iterable[datetime] = ()
             check_urgency(active[0].start, meeting.is_urgent, meeting.urgent_reason, now)
             choices = [RoomChoice(mr.room, mr.expected_attendees) for mr in meeting.room_choices.select_related("room__unit")]
             planned = _plan(actor, active, choices)
-            _book(planned, now)
+            _book(actor, meeting, planned, now)
             meeting.status = Meeting.Status.SCHEDULED
             _refresh_status(meeting)
             meeting.save(update_fields=["status"])
@@ -478,6 +512,7 @@ def update_meeting(
     scope: str = Scope.ALL,
     occurrence: Occurrence | None = None,
     skip: Iterable[datetime] = (),
+    now: datetime | None = None,
 ) -> Meeting:
     """Change a meeting, one occurrence of it, or this and the following occurrences.
 
@@ -501,18 +536,20 @@ def update_meeting(
         )
     if scope == Scope.OCCURRENCE:
         assert occurrence is not None
-        return _update_occurrence(actor, meeting, occurrence, changes)
+        return _update_occurrence(actor, meeting, occurrence, changes, now)
     if scope == Scope.FOLLOWING and occurrence is not None and occurrence.index > 0:
-        return _split_and_update(actor, meeting, occurrence, changes, skip)
-    return _update_series(actor, meeting, changes, skip)
+        return _split_and_update(actor, meeting, occurrence, changes, skip, now)
+    return _update_series(actor, meeting, changes, skip, now)
 
 
 def _current_choices(meeting: Meeting) -> list[RoomChoice]:
     return [RoomChoice(mr.room, mr.expected_attendees) for mr in meeting.room_choices.select_related("room__unit")]
 
 
-def _update_series(actor: User, meeting: Meeting, changes: dict[str, Any], skip: Iterable[datetime]) -> Meeting:
-    now = timezone.now()
+def _update_series(
+    actor: User, meeting: Meeting, changes: dict[str, Any], skip: Iterable[datetime], now: datetime | None
+) -> Meeting:
+    now = now or timezone.now()
     planned: list[Planned] = []
     try:
         with transaction.atomic():
@@ -552,6 +589,9 @@ def _apply_series_changes(
     if "end" not in changes and "start" in changes:
         new_end = new_start + meeting.duration
     new_rrule = changes.get("rrule", meeting.rrule) if meeting.is_recurring or "rrule" in changes else ""
+    if "rrule" not in changes and new_rrule and new_start != meeting.start:
+        # Moving a series by N hours/days moves its UNTIL too, or the last meeting falls off.
+        new_rrule = recurrence.shift_until(new_rrule, new_start - meeting.start)
     timing = new_start != meeting.start or new_end != meeting.end or recurrence.normalise(new_rrule or "") != meeting.rrule
 
     attendee_items = None
@@ -570,6 +610,17 @@ def _apply_series_changes(
         rooms_changed = sorted((c.room.pk, c.expected) for c in choices) != sorted((c.room.pk, c.expected) for c in current)
     elif "mode" in changed and meeting.mode == Meeting.Mode.IN_PERSON and not current:
         raise ActionError(_("Cuộc họp trực tiếp cần ít nhất một phòng."), "rooms")
+    elif attendee_items is not None and current:
+        # New people must still fit the rooms already booked.
+        recount = expected_per_room([RoomChoice(c.room) for c in current], attendee_items, meeting.organizing_unit)
+        for choice, counted in zip(current, recount, strict=True):
+            people = max(choice.expected or 0, counted.expected or 0)
+            if people > choice.room.capacity:
+                raise ActionError(
+                    _("Phòng %(r)s chỉ chứa %(c)s người, dự kiến %(n)s người.")
+                    % {"r": choice.room.name, "c": choice.room.capacity, "n": people},
+                    "rooms",
+                )
 
     planned: list[Planned] = []
     if timing or rooms_changed or skip:
@@ -619,8 +670,9 @@ def _replan(
     occs = list(meeting.occurrences.filter(in_series=True).order_by("index"))
     live = [o for o in occs if not _frozen(o, now)]
     # Release the bookings we are about to redo (non-exception, future occurrences).
-    _release(o.pk for o in live if not o.is_exception)
+    _release(actor, meeting, [o.pk for o in live if not o.is_exception])
     # Two phases so that shifting slots never collides with the unique (meeting, slot).
+    original_slot = {o.pk: o.recurrence_id for o in occs}
     parking = datetime(1900, 1, 1, tzinfo=timezone.get_default_timezone())
     for o in occs:
         o.recurrence_id = parking + timedelta(minutes=o.index)
@@ -644,14 +696,15 @@ def _replan(
                 to_book.append(occ)
         elif slot in skipped and not occ.is_cancelled:
             occ.status, occ.cancelled_individually = Occurrence.Status.CANCELLED, True
-            _release([occ.pk])
+            _release(actor, meeting, [occ.pk])
         kept.append(occ)
     dropped = occs[len(starts):]
     for occ in dropped:
         occ.in_series = False
+        occ.recurrence_id = original_slot[occ.pk]  # out of the series, it keeps its own slot
         if not _frozen(occ, now):
             occ.status = Occurrence.Status.CANCELLED
-    _release(o.pk for o in dropped if not _frozen(o, now))
+    _release(actor, meeting, [o.pk for o in dropped if not _frozen(o, now)])
     existing = [o for o in kept if o.pk] + dropped
     Occurrence.objects.bulk_update(existing, ["recurrence_id", "start", "end", "status", "cancelled_individually", "is_exception", "in_series"])
     new = [o for o in kept if not o.pk]
@@ -664,12 +717,14 @@ def _replan(
     if to_book:
         check_urgency(min(o.start for o in to_book), meeting.is_urgent, meeting.urgent_reason, now)
     planned = _plan(actor, to_book, choices)
-    _book(planned, now)
+    _book(actor, meeting, planned, now)
     return planned
 
 
-def _update_occurrence(actor: User, meeting: Meeting, occurrence: Occurrence, changes: dict[str, Any]) -> Meeting:
-    now = timezone.now()
+def _update_occurrence(
+    actor: User, meeting: Meeting, occurrence: Occurrence, changes: dict[str, Any], now: datetime | None
+) -> Meeting:
+    now = now or timezone.now()
     planned: list[Planned] = []
     try:
         with transaction.atomic():
@@ -691,13 +746,13 @@ def _update_occurrence(actor: User, meeting: Meeting, occurrence: Occurrence, ch
             if "rooms" in changes:
                 people = [AttendeeInput(email=a.email, unit=a.unit, role=a.role) for a in meeting.attendees.filter(is_active=True).select_related("unit")]
                 choices = check_rooms(actor, meeting.organizing_unit, changes["rooms"], people, meeting.mode)
-            _release([occ.pk])
+            _release(actor, meeting, [occ.pk])
             occ.start, occ.end = start, end
             occ.is_exception = True
             occ.sequence += 1
             occ.save(update_fields=["start", "end", "is_exception", "sequence"])
             planned = _plan(actor, [occ], choices)
-            _book(planned, now)
+            _book(actor, meeting, planned, now)
             _refresh_status(meeting)
             meeting.save(update_fields=["status", "updated_at"])
             audit.record(actor, "occurrence.updated", occ, before, audit.snapshot(occ), meeting)
@@ -708,11 +763,12 @@ def _update_occurrence(actor: User, meeting: Meeting, occurrence: Occurrence, ch
 
 
 def _split_and_update(
-    actor: User, meeting: Meeting, occurrence: Occurrence, changes: dict[str, Any], skip: Iterable[datetime]
+    actor: User, meeting: Meeting, occurrence: Occurrence, changes: dict[str, Any],
+    skip: Iterable[datetime], now: datetime | None,
 ) -> Meeting:
     """'This and following': the series ends before `occurrence`, a new series (new UID)
     carries it and the rest, with their exceptions, and takes the changes."""
-    now = timezone.now()
+    now = now or timezone.now()
     planned: list[Planned] = []
     try:
         with transaction.atomic():
@@ -772,10 +828,11 @@ def cancel_meeting(
     scope: str = Scope.ALL,
     occurrence: Occurrence | None = None,
     reason: str = "",
+    now: datetime | None = None,
 ) -> Meeting:
     """Cancel a meeting, one occurrence, or this and the following ones. Nothing is
     deleted: records stay, rooms are released, attendees are told."""
-    now = timezone.now()
+    now = now or timezone.now()
     if scope not in Scope.CHOICES:
         raise ActionError(_("Phạm vi phải là occurrence, following hoặc all."), "scope")
     if scope != Scope.ALL:
@@ -791,7 +848,7 @@ def cancel_meeting(
         if scope == Scope.ALL or (scope == Scope.FOLLOWING and occurrence is not None and occurrence.index == 0):
             live = [o for o in meeting.occurrences.filter(in_series=True) if not _frozen(o, now) and not o.is_cancelled]
             Occurrence.objects.filter(pk__in=[o.pk for o in live]).update(status=Occurrence.Status.CANCELLED)
-            _release(o.pk for o in live)
+            _release(actor, meeting, [o.pk for o in live])
             meeting.status = Meeting.Status.CANCELLED
             meeting.cancel_reason = reason.strip()
             meeting.sequence += 1
@@ -810,7 +867,7 @@ def cancel_meeting(
             occ.status, occ.cancelled_individually = Occurrence.Status.CANCELLED, True
             occ.sequence += 1
             occ.save(update_fields=["status", "cancelled_individually", "sequence"])
-            _release([occ.pk])
+            _release(actor, meeting, [occ.pk])
             _refresh_status(meeting)
             meeting.save(update_fields=["status", "updated_at"])
             audit.record(actor, "occurrence.cancelled", occ, occ_before, audit.snapshot(occ), meeting)
@@ -822,7 +879,7 @@ def cancel_meeting(
         if any(_frozen(o, now) for o in tail):
             raise ActionError(_("Có buổi họp trong phạm vi đã diễn ra."), "occurrence", conflict=True)
         Occurrence.objects.filter(pk__in=[o.pk for o in tail]).update(status=Occurrence.Status.CANCELLED, in_series=False)
-        _release(o.pk for o in tail)
+        _release(actor, meeting, [o.pk for o in tail])
         meeting.rrule = recurrence.with_until(meeting.rrule, previous.recurrence_id if previous else occ.recurrence_id)
         meeting.sequence += 1
         _refresh_status(meeting)
@@ -835,9 +892,9 @@ def cancel_meeting(
 # --- approvals -------------------------------------------------------------------------
 
 
-def approve_booking(actor: User, booking: Booking, note: str = "") -> Booking:
+def approve_booking(actor: User, booking: Booking, note: str = "", *, now: datetime | None = None) -> Booking:
     """Confirm a requested booking; overlapping requests for the room are rejected."""
-    now = timezone.now()
+    now = now or timezone.now()
     planned: list[Planned] = []
     try:
         with transaction.atomic():

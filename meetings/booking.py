@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,6 +89,7 @@ def find_clashes(
     *,
     ignore_occurrences: Iterable[int] = (),
     now: datetime | None = None,
+    rules: bool = True,
 ) -> list[Clash]:
     """Every (occurrence, room) that breaks a room rule or overlaps a confirmed booking.
 
@@ -99,7 +100,7 @@ def find_clashes(
         return []
     now = now or timezone.now()
     clashes: list[Clash] = []
-    for p in planned:
+    for p in planned if rules else ():
         reason = p.room.rule_violation(p.start, p.end, now)
         if reason:
             clashes.append(Clash(p.key, p.room, reason))
@@ -131,18 +132,64 @@ def find_clashes(
             _b_start, b_end, start, end = items[i]
             if b_end > lo_b:
                 clashes.append(Clash(p.key, p.room, _("đã có cuộc họp khác"), start, end))
-    # Two occurrences of one request on the same room (e.g. a daily series of 25 hours).
-    seen: dict[int, list[Planned]] = defaultdict(list)
-    for p in sorted(planned, key=lambda x: x.blocked[0]):
-        previous = seen[p.room.pk]
-        if previous and previous[-1].blocked[1] > p.blocked[0]:
+    # Two occurrences of one request on the same room (e.g. an exception moved onto the
+    # next slot). Track the latest end seen so far: a long slot can cover several short ones.
+    latest_end: dict[int, datetime] = {}
+    for p in sorted(planned, key=lambda x: (x.blocked[0], x.blocked[1])):
+        reach = latest_end.get(p.room.pk)
+        if reach is not None and reach > p.blocked[0]:
             clashes.append(Clash(p.key, p.room, _("trùng với một buổi khác của chính cuộc họp này")))
-        previous.append(p)
+        latest_end[p.room.pk] = max(reach, p.blocked[1]) if reach is not None else p.blocked[1]
     return clashes
+
+
+def insert_bookings(planned: list[Planned], bookings: list[Booking], now: datetime) -> list[Booking]:
+    """Insert `bookings` (made from `planned`, same order) inside the caller's transaction.
+
+    On PostgreSQL a concurrent transaction may have taken a room between our check and
+    our insert: the exclusion constraint refuses the row. The insert runs in a savepoint
+    so the transaction stays usable, the clashes are looked up again (the winner has
+    committed by then) and BookingConflict names them; the caller's transaction rolls
+    back, so nothing is written.
+    """
+    if not bookings:
+        return []
+    # A fixed order (room, time) keeps two multi-room inserts from deadlocking each other.
+    order = sorted(range(len(bookings)), key=lambda i: (bookings[i].room_id, bookings[i].blocked_start))
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                created = Booking.objects.bulk_create([bookings[i] for i in order])
+            break
+        except OperationalError as exc:
+            # Two transactions inserting overlapping rows check the exclusion constraint
+            # against each other's uncommitted row: PostgreSQL aborts one of them as a
+            # deadlock. Its savepoint is gone; inserting again waits for the winner and
+            # then meets the constraint (or succeeds if the winner rolled back).
+            if _sqlstate(exc) != "40P01":
+                raise
+            if attempt == 2:
+                p = planned[0]
+                raise BookingConflict([Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))]) from None
+        except IntegrityError as exc:
+            if not is_overlap_violation(exc):
+                raise
+            clashes = find_clashes(planned, now=now, rules=False)
+            if not clashes:
+                p = planned[0]
+                clashes = [Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))]
+            raise BookingConflict(clashes) from None
+    result: list[Booking] = [None] * len(bookings)  # type: ignore[list-item]
+    for i, booking in zip(order, created, strict=True):
+        result[i] = booking
+    return result
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
 
 
 def is_overlap_violation(exc: IntegrityError) -> bool:
     """True if `exc` is the PostgreSQL exclusion constraint catching a concurrent booking."""
-    cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
-    return sqlstate == "23P01" or "no_overlapping" in str(exc)
+    return _sqlstate(exc) == "23P01" or "no_overlapping" in str(exc)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -39,6 +40,8 @@ def _parse(text: str, dtstart: datetime) -> rrule:
         raise RecurrenceError("Give a single RRULE value; the start comes from the meeting.")
     local = _local(dtstart).replace(tzinfo=None)
     value = _UNTIL_UTC.sub(_until_to_local, value)
+    # RFC 5545: an UNTIL date (no time) includes that whole day; dateutil would stop at 00:00.
+    value = _UNTIL_DATE.sub(r"UNTIL=\1T235959", value)
     try:
         rule = rrulestr(value, dtstart=local, ignoretz=True)
     except (ValueError, TypeError) as exc:
@@ -49,6 +52,11 @@ def _parse(text: str, dtstart: datetime) -> rrule:
 
 
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+_UNTIL_DATE = re.compile(r"UNTIL=(\d{8})(?![T\d])", re.IGNORECASE)
+_UNTIL_ANY = re.compile(r"UNTIL=(\d{8})(T\d{6})?(Z?)", re.IGNORECASE)
+# A series must end within this span; it also bounds the work of expanding a rule that
+# can never match (e.g. DAILY;BYMONTH=2;BYMONTHDAY=30), which dateutil would scan to 9999.
+MAX_SPAN_DAYS = 366 * 10
 
 
 def _until_to_local(match: re.Match[str]) -> str:
@@ -62,23 +70,61 @@ def validate(text: str, dtstart: datetime) -> Rule:
     rule = _parse(text, dtstart)
     if rule._freq not in ALLOWED_FREQS:
         raise RecurrenceError("Only DAILY, WEEKLY, MONTHLY or YEARLY series are supported.")
+    _check_parts(value_of(text), rule._freq)
     if rule._count is None and rule._until is None:
         raise RecurrenceError(
             "A series must end: give COUNT (number of meetings) or UNTIL (last date)."
         )
     limit = settings.QUORUM_MAX_OCCURRENCES
+    horizon = _local(dtstart).replace(tzinfo=None) + timedelta(days=MAX_SPAN_DAYS)
+    if rule._until is not None and rule._until > horizon:
+        raise RecurrenceError("A series may span at most 10 years: choose an earlier UNTIL date.")
     starts = []
-    for occurrence in rule:
+    for occurrence in _bounded(rule, horizon):
         starts.append(occurrence)
         if len(starts) > limit:
             raise RecurrenceError(f"A series may have at most {limit} meetings.")
     if not starts:
         raise RecurrenceError("The recurrence rule produces no meeting at all.")
+    if rule._count is not None and len(starts) < rule._count:
+        raise RecurrenceError(
+            "A series may span at most 10 years: this rule does not reach its COUNT before then."
+        )
     if starts[0] != _local(dtstart).replace(tzinfo=None):
         raise RecurrenceError(
             "The first meeting must itself match the rule (e.g. a weekly Monday series starts on a Monday)."
         )
     return Rule(normalise(value_of(text)))
+
+
+ALLOWED_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST"}
+_DAYS_IN_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _check_parts(value: str, freq: int) -> None:
+    """Refuse parts a meeting series never needs, and rules that can never produce a
+    meeting (dateutil would scan every year up to 9999 looking for one)."""
+    parts = dict(p.split("=", 1) for p in normalise(value).split(";") if "=" in p)
+    unknown = sorted(set(parts) - ALLOWED_PARTS)
+    if unknown:
+        raise RecurrenceError(f"Unsupported recurrence part(s): {', '.join(unknown)}.")
+    if freq in (DAILY, WEEKLY) and {"BYMONTHDAY", "BYSETPOS"} & set(parts):
+        raise RecurrenceError("BYMONTHDAY and BYSETPOS are only for MONTHLY or YEARLY series.")
+    if "BYSETPOS" in parts:
+        try:
+            positions = [int(x) for x in parts["BYSETPOS"].split(",")]
+        except ValueError:
+            raise RecurrenceError("BYSETPOS must list whole numbers.") from None
+        if any(p == 0 or abs(p) > 5 for p in positions):
+            raise RecurrenceError("BYSETPOS must be between -5 and 5 (e.g. 2 = the second, -1 = the last).")
+    if "BYMONTHDAY" in parts:
+        try:
+            days = [int(x) for x in parts["BYMONTHDAY"].split(",")]
+            months = [int(x) for x in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(range(1, 13))
+        except ValueError:
+            raise RecurrenceError("BYMONTHDAY and BYMONTH must list whole numbers.") from None
+        if not any(abs(d) <= _DAYS_IN_MONTH.get(m, 0) for d in days for m in months):
+            raise RecurrenceError("No month of this rule has that day: the series would never take place.")
 
 
 def value_of(text: str) -> str:
@@ -91,11 +137,34 @@ def normalise(text: str) -> str:
     return ";".join(parts)
 
 
+def _bounded(rule: rrule, horizon: datetime) -> rrule:
+    if rule._until is not None and rule._until <= horizon:
+        return rule
+    with warnings.catch_warnings():
+        # COUNT with UNTIL is "deprecated" in dateutil; here UNTIL is only a safety stop.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return rule.replace(until=horizon)
+
+
 def expand(text: str, dtstart: datetime) -> list[datetime]:
-    """Aware start times of every occurrence of the series."""
+    """Aware start times of every occurrence of the series (validated rules only)."""
     tz = ZoneInfo(settings.TIME_ZONE)
     rule = _parse(text, dtstart)
-    return [naive.replace(tzinfo=tz) for naive in rule]
+    horizon = _local(dtstart).replace(tzinfo=None) + timedelta(days=MAX_SPAN_DAYS)
+    return [naive.replace(tzinfo=tz) for naive in _bounded(rule, horizon)]
+
+
+def shift_until(text: str, delta: timedelta) -> str:
+    """The rule with its UNTIL moved by `delta` (when the whole series moves)."""
+    def shift(match: re.Match[str]) -> str:
+        day, clock, utc = match.group(1), match.group(2), match.group(3)
+        if not clock:
+            moved = datetime.strptime(day, "%Y%m%d") + timedelta(days=delta.days)
+            return "UNTIL=" + moved.strftime("%Y%m%d")
+        moved = datetime.strptime(day + clock, "%Y%m%dT%H%M%S") + delta
+        return "UNTIL=" + moved.strftime("%Y%m%dT%H%M%S") + utc
+
+    return _UNTIL_ANY.sub(shift, normalise(text))
 
 
 def with_until(text: str, last_start: datetime) -> str:

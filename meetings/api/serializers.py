@@ -55,16 +55,30 @@ class RoomSerializer(serializers.ModelSerializer):
             "setup_buffer_minutes", "cleanup_buffer_minutes", "requires_approval", "shared",
             "is_active", "opens_at", "closes_at", "max_duration_minutes", "max_days_ahead",
         ]
+        extra_kwargs = {
+            "capacity": {"min_value": 1, "max_value": 10000},
+            "setup_buffer_minutes": {"max_value": 240},
+            "cleanup_buffer_minutes": {"max_value": 240},
+            "max_duration_minutes": {"min_value": 5, "max_value": 24 * 60},
+            "max_days_ahead": {"min_value": 1, "max_value": 3660},
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        opens = attrs.get("opens_at", getattr(self.instance, "opens_at", None))
+        closes = attrs.get("closes_at", getattr(self.instance, "closes_at", None))
+        if opens and closes and opens >= closes:
+            raise serializers.ValidationError({"closes_at": ["Closing time must be after opening time."]})
+        return attrs
 
 
 class RoomChoiceSerializer(serializers.Serializer):
-    room = serializers.IntegerField()
-    expected = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    room = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    expected = serializers.IntegerField(min_value=0, max_value=100000, required=False, allow_null=True)
 
 
 class AttendeeInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
-    user = serializers.IntegerField(required=False)
+    user = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all(), required=False, allow_null=True)
     role = serializers.ChoiceField(choices=Attendee.Role.choices, default=Attendee.Role.REQUIRED)
@@ -117,7 +131,7 @@ class MeetingWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     agenda = serializers.CharField(required=False, allow_blank=True, default="")
     organizing_unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.active())
-    chair = serializers.IntegerField(required=False, allow_null=True)
+    chair = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     start = AwareDateTimeField()
     end = AwareDateTimeField()
     rrule = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
@@ -166,7 +180,7 @@ class MeetingUpdateSerializer(serializers.Serializer):
     skip = serializers.ListField(child=AwareDateTimeField(), required=False, default=list, max_length=500)
     title = serializers.CharField(max_length=300, required=False)
     agenda = serializers.CharField(required=False, allow_blank=True)
-    chair = serializers.IntegerField(required=False, allow_null=True)
+    chair = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     start = AwareDateTimeField(required=False)
     end = AwareDateTimeField(required=False)
     rrule = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -322,8 +336,12 @@ class AvailabilityQuerySerializer(serializers.Serializer):
             attrs["end"] = attrs["start"] + timedelta(minutes=attrs["duration"])
         if attrs["end"] <= attrs["start"]:
             raise serializers.ValidationError({"end": ["End must be after start."]})
+        if attrs["end"] - attrs["start"] > timedelta(hours=24):
+            raise serializers.ValidationError({"end": ["A meeting lasts at most 24 hours."]})
         try:
             attrs["attendee_ids"] = [int(x) for x in attrs["attendees"].split(",") if x.strip()]
+            if any(not 0 < x < 2**63 for x in attrs["attendee_ids"]) or len(attrs["attendee_ids"]) > 500:
+                raise ValueError
         except ValueError:
             raise serializers.ValidationError({"attendees": ["Give user ids separated by commas."]}) from None
         attrs["unit_codes"] = [x.strip() for x in attrs["units"].split(",") if x.strip()]

@@ -38,3 +38,11 @@ def test_another_users_token_cannot_be_revoked(client, db):
     assert client.post(f"/profile/tokens/{token.pk}/revoke/").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_blank_authorization_header_is_ignored_not_a_crash(db):
+    from rest_framework.test import APIClient
+
+    r = APIClient().get("/api/v1/units/", HTTP_AUTHORIZATION="   ")
+    assert r.status_code in (401, 403)
+    assert r.json()["error"] in ("unauthenticated", "forbidden")

@@ -21,9 +21,9 @@ class Command(BaseCommand):
             ("Thư ký CDC", f"thuky.cdc@{DOMAIN}"),
         ]
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         width = max(len(r[0]) for r in rows)
         for role, email in rows:
             self.stdout.write(f"  {role.ljust(width)}  {email}")
-        self.stdout.write("  Every unit has thuky.<code>, lanhdao.<code>, chuyenvien.<code>, quantri.<code> @%s" % DOMAIN)
+        self.stdout.write(f"  Every unit has thuky.<code>, lanhdao.<code>, chuyenvien.<code>, quantri.<code> @{DOMAIN}")
         self.stdout.write("")
