@@ -1,5 +1,6 @@
 # Quorum: `make run` (demo on http://127.0.0.1:8000) and `make test` (the whole suite).
 # Production mode: export DATABASE_URL=postgres://… and REDIS_URL=redis://… first.
+# ZOOM_FAKE=1 make run also serves the fake Zoom (manage.py fake_zoom, port 8765) and points Quorum at it.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -38,12 +39,21 @@ run: seed
 	@echo "Quorum: http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py run_huey --workers 2 >var/huey.log 2>&1 & \
+	  $(if $(filter 1 true yes on,$(ZOOM_FAKE)),$(PY) manage.py fake_zoom >var/fake_zoom.log 2>&1 &) \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: venv
 	$(PY) manage.py run_huey --workers 2
 
-test: venv
+# ical.js (Thunderbird's parser) for the invitation tests; skipped by those tests without node.
+ICALJS := integrations/calendar/tests/js
+$(ICALJS)/node_modules/.package-lock.json: $(ICALJS)/package-lock.json
+	@if command -v npm >/dev/null; then cd $(ICALJS) && npm ci --no-audit --no-fund --silent; \
+	  else echo "npm not found: the ical.js checks will be skipped"; fi
+
+icaljs: $(ICALJS)/node_modules/.package-lock.json
+
+test: venv icaljs
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
@@ -55,3 +65,7 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) var
+
+# Rebuild minutes/static/minutes/yjs.bundle.js (Yjs, MIT) from npm; the built file is committed.
+minutes-js:
+	cd minutes/js && npm ci --no-audit --no-fund && npm run build

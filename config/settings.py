@@ -72,6 +72,12 @@ INSTALLED_APPS = [
     "accounts",
     "meetings",
     "integrations",
+    "integrations.calendar.apps.InvitationsConfig",  # iTIP/iMIP invitations, answers, reminders, ICS feeds
+    "minutes",
+    "integrations.online",  # online rooms: provider interface, lifecycle, join links
+    "integrations.zoom",
+    "integrations.jitsi",
+    "integrations.link",
 ]
 if os.getenv("DATABASE_URL", "").startswith("postgres"):
     INSTALLED_APPS.append("django.contrib.postgres")
@@ -144,10 +150,15 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 defaults socket_timeout to 5 s while channels-redis blocks for 5 s
                 # on BZPOPMIN: every idle consumer would crash (channels_redis#422).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                # redis-py 8 also caps a pool at 100 connections and then fails at once
+                # (MaxConnectionsError): ~100 sockets in one room's burst of group_send hit it.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10,
+                           "max_connections": envint("REDIS_MAX_CONNECTIONS", 2000)}],
                 "prefix": os.getenv("CHANNELS_PREFIX", "quorum"),
                 "group_expiry": 86400,
-                "capacity": 200,
+                # A consumer's queue: when full, channels-redis drops group messages silently.
+                # One minutes page of 300 people joining at once queues ~300 presence events.
+                "capacity": envint("CHANNELS_CAPACITY", 1500),
                 "expiry": 60,
             },
         }
@@ -285,6 +296,36 @@ SPECTACULAR_SETTINGS = {
 QUORUM_MIN_NOTICE_WORKING_DAYS = envint("QUORUM_MIN_NOTICE_WORKING_DAYS", 3)
 QUORUM_MAX_OCCURRENCES = 500
 QUORUM_AUDIT_ENABLED = True
+
+# Live minutes (minutes/): presence expiry (heartbeats every TTL/3), revision cadence, socket limits.
+MINUTES_PRESENCE_TTL = float(os.getenv("MINUTES_PRESENCE_TTL", "45"))
+MINUTES_REVISION_INTERVAL = envint("MINUTES_REVISION_INTERVAL", 180)
+MINUTES_WS_MAX_BYTES = envint("MINUTES_WS_MAX_BYTES", 256 * 1024)
+MINUTES_WS_RATE = envint("MINUTES_WS_RATE", 50)
+MINUTES_WS_BURST = envint("MINUTES_WS_BURST", 200)
+MINUTES_PRESENCE_PREFIX = os.getenv("CHANNELS_PREFIX", "quorum")
+
+# --- Online rooms (integrations/online, zoom, jitsi, link) -----------------------------
+# Provider used for an online/hybrid meeting when neither the secretary nor the unit chose one.
+ONLINE_DEFAULT_PROVIDER = os.getenv("ONLINE_DEFAULT_PROVIDER", "jitsi")
+# ZOOM_FAKE=1 points Zoom at the loopback fake (`manage.py fake_zoom`, port ZOOM_FAKE_PORT)
+# with demo credentials, so the whole Zoom flow can be seen without a Zoom account.
+ZOOM_FAKE = envbool("ZOOM_FAKE", "false")
+ZOOM_FAKE_PORT = envint("ZOOM_FAKE_PORT", 8765)
+_zoom_fake_root = f"http://127.0.0.1:{ZOOM_FAKE_PORT}"
+# A Server-to-Server OAuth app of the department's Zoom account; empty = Zoom not offered.
+ZOOM_ACCOUNT_ID = os.getenv("ZOOM_ACCOUNT_ID", "fake-account" if ZOOM_FAKE else "")
+ZOOM_CLIENT_ID = os.getenv("ZOOM_CLIENT_ID", "fake-client" if ZOOM_FAKE else "")
+ZOOM_CLIENT_SECRET = os.getenv("ZOOM_CLIENT_SECRET", "fake-secret" if ZOOM_FAKE else "")
+# The app's webhook "Secret Token" (signs POST /integrations/zoom/webhook).
+ZOOM_WEBHOOK_SECRET_TOKEN = os.getenv("ZOOM_WEBHOOK_SECRET_TOKEN", "fake-webhook-secret" if ZOOM_FAKE else "")
+ZOOM_API_BASE_URL = os.getenv("ZOOM_API_BASE_URL", f"{_zoom_fake_root}/v2" if ZOOM_FAKE else "https://api.zoom.us/v2")
+ZOOM_OAUTH_TOKEN_URL = os.getenv("ZOOM_OAUTH_TOKEN_URL", f"{_zoom_fake_root}/oauth/token" if ZOOM_FAKE else "https://zoom.us/oauth/token")
+ZOOM_TIMEOUT = envint("ZOOM_TIMEOUT", 10)  # seconds, every Zoom call (token included)
+# Jitsi: an unguessable room on this server; JWT only for self-hosted servers with token auth.
+JITSI_DOMAIN = os.getenv("JITSI_DOMAIN", "meet.jit.si")
+JITSI_APP_ID = os.getenv("JITSI_APP_ID", "")
+JITSI_APP_SECRET = os.getenv("JITSI_APP_SECRET", "")
 
 LOGGING = {
     "version": 1,

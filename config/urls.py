@@ -10,7 +10,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),
+    path("", include("integrations.calendar.urls")),  # answer links, /feeds/, invitation API
     path("api/v1/", include("meetings.api.urls")),
+    path("api/v1/", include("integrations.online.api")),  # online room state of a meeting
+    path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
+    path("integrations/zoom/", include("integrations.zoom.urls")),  # signed Zoom webhooks
+    path("minutes/", include("minutes.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -23,6 +23,7 @@ from meetings.booking import (
     Planned,
     find_clashes,
     insert_bookings,
+    insert_catches_clashes,
     is_overlap_violation,
 )
 from meetings.models import (
@@ -250,10 +251,13 @@ def _plan(actor: User, occurrences: Iterable[Occurrence], choices: list[RoomChoi
     ]
 
 
-def _book(actor: User, meeting: Meeting, planned: list[Planned], now: datetime) -> list[Booking]:
-    """Check and insert, and record each booking in the audit trail. Must run inside the
-    caller's transaction (on SQLite that transaction holds the write lock from its start)."""
-    clashes = find_clashes(planned, now=now)
+def _book(
+    actor: User, meeting: Meeting, planned: list[Planned], now: datetime, entries: list[AuditEntry] | None = None
+) -> list[Booking]:
+    """Check and insert, and record each booking in the audit trail (appended to `entries`
+    when given, for the caller to write in one go). Must run inside the caller's
+    transaction (on SQLite that transaction holds the write lock from its start)."""
+    clashes = find_clashes(planned, now=now, db=not insert_catches_clashes(planned))
     if clashes:
         raise BookingConflict(clashes)
     bookings = [
@@ -271,7 +275,11 @@ def _book(actor: User, meeting: Meeting, planned: list[Planned], now: datetime) 
     ]
     created = insert_bookings(planned, bookings, now)
     if created:
-        audit.record_many(actor, "booking.created", created, meeting)
+        made = audit.entries_for(actor, "booking.created", created, meeting)
+        if entries is None:
+            audit.write(made)
+        else:
+            entries.extend(made)
     return created
 
 
@@ -336,11 +344,14 @@ def _resolve_attendees(items: list[AttendeeInput], chair: Any) -> list[AttendeeI
     items = list(items)
     if chair is not None and chair.email.lower() not in {a.email.lower() for a in items}:
         items.insert(0, AttendeeInput(email=chair.email, name=chair.full_name, user=chair, role=Attendee.Role.CHAIR))
+    if not items:
+        return []  # no lookups: compiling even an empty IN query costs milliseconds
     emails = [a.email.strip().lower() for a in items]
     users = {u.email.lower(): u for u in User.objects.filter(email__in=emails)}
     first_unit: dict[int, Unit] = {}
-    for m in Membership.objects.filter(user__in=users.values()).select_related("unit").order_by("id"):
-        first_unit.setdefault(m.user_id, m.unit)
+    if users:
+        for m in Membership.objects.filter(user__in=list(users.values())).select_related("unit").order_by("id"):
+            first_unit.setdefault(m.user_id, m.unit)
     resolved = []
     for a in items:
         email = a.email.strip().lower()
@@ -414,6 +425,11 @@ def create_meeting(
     provider = data.online_provider or (data.organizing_unit.default_online_provider if data.mode != Meeting.Mode.IN_PERSON else "")
     details = hooks.validate_online(provider, data.online_details, data) if data.mode != Meeting.Mode.IN_PERSON else {}
 
+    booking_now = not data.draft
+    # The status is known before anything is written: a room needing approval leaves the
+    # meeting "requested" (what _refresh_status would find afterwards), so no UPDATE later.
+    waiting = booking_now and any(c.room.requires_approval and not can_manage_room(actor, c.room) for c in choices)
+    status = Meeting.Status.DRAFT if data.draft else (Meeting.Status.REQUESTED if waiting else Meeting.Status.SCHEDULED)
     meeting = Meeting(
         title=data.title.strip(),
         agenda=data.agenda,
@@ -429,12 +445,12 @@ def create_meeting(
         urgent_reason=data.urgent_reason.strip() if data.is_urgent else "",
         online_provider=provider,
         online_details=details,
-        status=Meeting.Status.DRAFT if data.draft else Meeting.Status.SCHEDULED,
+        status=status,
     )
     planned: list[Planned] = []
     try:
         with transaction.atomic():
-            meeting.save()
+            meeting.save(force_insert=True)
             occurrences = Occurrence.objects.bulk_create(
                 Occurrence(
                     meeting=meeting,
@@ -449,17 +465,22 @@ def create_meeting(
             )
             if not occurrences[0].pk:  # backends that do not return ids from bulk inserts
                 occurrences = list(meeting.occurrences.order_by("index"))
-            MeetingRoom.objects.bulk_create(
-                MeetingRoom(meeting=meeting, room=c.room, expected_attendees=c.expected or 0) for c in choices
-            )
-            _sync_attendees(meeting, attendees)
-            if not data.draft:
+            if choices:
+                MeetingRoom.objects.bulk_create(
+                    MeetingRoom(meeting=meeting, room=c.room, expected_attendees=c.expected or 0) for c in choices
+                )
+            if attendees:
+                # A new meeting has no attendee rows yet: insert, nothing to reconcile.
+                Attendee.objects.bulk_create(
+                    Attendee(meeting=meeting, email=a.email, name=a.name, user=a.user, unit=a.unit, role=a.role)
+                    for a in attendees
+                )
+            entries = [audit.entry(actor, "meeting.created", meeting, None, audit.snapshot(meeting), meeting)]
+            if booking_now:
                 planned = _plan(actor, [o for o in occurrences if not o.is_cancelled], choices)
-                _book(actor, meeting, planned, now)
-                _refresh_status(meeting)
-                meeting.save(update_fields=["status"])
-            audit.record(actor, "meeting.created", meeting, None, audit.snapshot(meeting), meeting)
-            if not data.draft:
+                _book(actor, meeting, planned, now, entries)
+            audit.write(entries)  # one INSERT for the meeting's and its bookings' entries
+            if booking_now:
                 outbox.emit(meeting, "created", occurrence_ids=[o.pk for o in occurrences])
     except IntegrityError as exc:
         _raise_on_race(planned, exc)

@@ -15,7 +15,7 @@ from django.db import models
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from meetings.models import Meeting
+    from meetings.models import AuditEntry, Meeting
 
 _actor: contextvars.ContextVar[Any] = contextvars.ContextVar("quorum_actor", default=None)
 
@@ -67,18 +67,19 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[d
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def record(
+def entry(
     actor: User | None,
     action: str,
     obj: models.Model,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     meeting: Meeting | None = None,
-) -> None:
+) -> AuditEntry:
+    """An unsaved entry (only the keys that changed); write several with `write()`."""
     from meetings.models import AuditEntry
 
     before, after = diff(before, after)
-    AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         action=action,
         object_type=obj._meta.model_name or "",
@@ -90,21 +91,32 @@ def record(
     )
 
 
-def record_many(actor: User | None, action: str, objs: list[models.Model], meeting: Meeting | None = None) -> None:
+def entries_for(actor: User | None, action: str, objs: list[models.Model], meeting: Meeting | None = None) -> list[AuditEntry]:
+    """Unsaved "created"-style entries: each object's full snapshot as `after`."""
+    return [entry(actor, action, obj, None, snapshot(obj), meeting) for obj in objs]
+
+
+def write(entries: list[AuditEntry]) -> None:
+    """Append entries with one INSERT, whatever their number."""
     from meetings.models import AuditEntry
 
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            actor=actor if actor is not None and getattr(actor, "pk", None) else None,
-            action=action,
-            object_type=obj._meta.model_name or "",
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:300],
-            meeting=meeting,
-            after=snapshot(obj),
-        )
-        for obj in objs
-    )
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
+
+
+def record(
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    meeting: Meeting | None = None,
+) -> None:
+    write([entry(actor, action, obj, before, after, meeting)])
+
+
+def record_many(actor: User | None, action: str, objs: list[models.Model], meeting: Meeting | None = None) -> None:
+    write(entries_for(actor, action, objs, meeting))
 
 
 # --- signal-based recording for admin-managed models ---------------------------------

@@ -12,23 +12,22 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import (
-    BooleanField,
-    DateTimeField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    Func,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 
-from meetings.models import Attendee, Booking, Meeting, Membership, Occurrence, Room
+from meetings.models import (
+    Attendee,
+    Booking,
+    Equipment,
+    Meeting,
+    Membership,
+    Occurrence,
+    Room,
+    Unit,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -71,61 +70,127 @@ class Result:
     next_slots: list[Slot]
 
 
-def _room_queryset(user: User, q: Query) -> QuerySet[Room]:
-    """Rooms the booking unit may use, in SQL (memberships as a subquery, no extra query)."""
-    rooms = Room.objects.active().filter(capacity__gte=max(q.people, 1)).select_related("unit")
-    if q.units:
-        rooms = rooms.filter(unit_id__in=q.units)
-    mine = Membership.objects.filter(user_id=user.pk, unit__is_active=True).values("unit_id")
+class _Columns:
+    """The concrete columns of a model, in field order, with the backend's converters: rows
+    of the finder's hand-written query become model instances as the ORM would make them."""
+
+    def __init__(self, model: type[Model], alias: str) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in self.fields)
+        self.converters = []
+        for i, f in enumerate(self.fields):
+            col = f.get_col(alias)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                self.converters.append((i, col, found))
+
+    def make(self, values: list[Any]) -> Model:
+        for i, col, found in self.converters:
+            for convert in found:
+                values[i] = convert(values[i], col, connection)
+        return self.model.from_db(connection.alias, None, values)
+
+
+_columns: dict[str, tuple[_Columns, _Columns]] = {}
+
+
+def _room_columns() -> tuple[_Columns, _Columns]:
+    if connection.vendor not in _columns:
+        _columns[connection.vendor] = (_Columns(Room, "r"), _Columns(Unit, "u"))
+    return _columns[connection.vendor]
+
+
+def _busy_sql() -> str:
+    """True if a confirmed booking of room r overlaps [%s - setup, %s + cleanup) of that room.
+
+    Confirmed bookings of a room never overlap each other (the exclusion constraint on
+    PostgreSQL, serialised writers on SQLite), so only the last one starting before the
+    window's end can reach into it: one backward step in the (room, blocked_start) index,
+    where a range-overlap test would visit several GiST pages per room.
+    """
+    booking = Booking._meta.db_table
+    if connection.vendor == "postgresql":
+        lo = "%s - make_interval(mins => r.setup_buffer_minutes)"
+        hi = "%s + make_interval(mins => r.cleanup_buffer_minutes)"
+    else:  # SQLite: Django's own datetime arithmetic (durations in microseconds)
+        lo = "django_format_dtdelta('-', %s, r.setup_buffer_minutes * 60000000)"
+        hi = "django_format_dtdelta('+', %s, r.cleanup_buffer_minutes * 60000000)"
+    return (
+        f"COALESCE((SELECT b.blocked_end > {lo} FROM {booking} b "  # noqa: S608 - table names from models
+        f"WHERE b.room_id = r.id AND b.status = 'confirmed' AND b.blocked_start < {hi} "
+        "ORDER BY b.blocked_start DESC LIMIT 1), FALSE)"
+    )
+
+
+def _rooms(user: User, q: Query, *, free: bool) -> list[Room]:
+    """Rooms the booking unit may use (its own and shared rooms of others), big enough and
+    with the asked equipment; with free=True only those with no confirmed booking (buffers
+    included) at the asked time. One hand-written query: this is the request users run
+    most, and building it through the ORM cost several times the database's own work.
+    Rows come back as Room objects with `unit` loaded and `own` set (the unit's own room)."""
+    rooms_c, units_c = _room_columns()
+    t = {m: m._meta.db_table for m in (Room, Unit, Membership, Equipment)}
+    through = Room.equipment.through._meta
+    mine = (
+        f"SELECT m.unit_id FROM {t[Membership]} m JOIN {t[Unit]} mu ON mu.id = m.unit_id "  # noqa: S608 - table names from models
+        "WHERE m.user_id = %s AND mu.is_active"
+    )
     if q.for_unit is not None:
         # A unit's own unshared rooms are listed for its people only.
-        own = Q(unit_id=q.for_unit) if user.is_superuser else Q(unit_id=q.for_unit, unit_id__in=mine)
+        own, own_params = ("r.unit_id = %s", [q.for_unit]) if user.is_superuser else (
+            f"r.unit_id = %s AND r.unit_id IN ({mine})", [q.for_unit, user.pk])
     else:
-        own = Q(unit_id__in=mine)
+        own, own_params = f"r.unit_id IN ({mine})", [user.pk]
+    where = ["r.is_active", "u.is_active", "r.capacity >= %s"]
+    params: list[Any] = [*own_params, max(q.people, 1)]
+    if q.units:
+        where.append(f"r.unit_id IN ({', '.join(['%s'] * len(q.units))})")
+        params += q.units
     if not user.is_superuser:
-        rooms = rooms.filter(own | Q(shared=True))
-    rooms = rooms.annotate(own=ExpressionWrapper(own, output_field=BooleanField()))
-    if q.equipment:
-        rooms = rooms.with_equipment(q.equipment)
-    return rooms
-
-
-class _Minutes(Func):
-    """An integer column of minutes as a duration, on PostgreSQL and SQLite alike."""
-
-    output_field = DurationField()
-
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        return super().as_sql(compiler, connection, template="make_interval(mins => %(expressions)s)", **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        # Django keeps durations as microseconds on SQLite.
-        return super().as_sql(compiler, connection, template="(%(expressions)s * 60000000)", **extra)
-
-
-def _busy_between(start: datetime, end: datetime) -> Exists:
-    """A confirmed booking of the room overlaps [start, end] widened by the room's own buffers."""
-    at = DateTimeField()
-    return Exists(
-        Booking.objects.filter(
-            room_id=OuterRef("pk"),
-            status=Booking.Status.CONFIRMED,
-            blocked_start__lt=ExpressionWrapper(Value(end, at) + _Minutes(OuterRef("cleanup_buffer_minutes")), output_field=at),
-            blocked_end__gt=ExpressionWrapper(Value(start, at) - _Minutes(OuterRef("setup_buffer_minutes")), output_field=at),
+        where.append(f"(({own}) OR r.shared)")
+        params += own_params
+    for slug in q.equipment:
+        where.append(
+            f"EXISTS (SELECT 1 FROM {through.db_table} re JOIN {t[Equipment]} e ON e.id = re.equipment_id "  # noqa: S608 - table names from models
+            "WHERE re.room_id = r.id AND e.slug = %s)"
         )
+        params.append(slug)
+    if free:
+        where.append(f"NOT {_busy_sql()}")
+        adapt = connection.ops.adapt_datetimefield_value
+        params += [adapt(q.start), adapt(q.end)]
+    sql = (
+        f"SELECT {rooms_c.sql}, {units_c.sql}, ({own}) AS own "  # noqa: S608 - table names from models
+        f"FROM {t[Room]} r JOIN {t[Unit]} u ON u.id = r.unit_id "
+        f"WHERE {' AND '.join(where)} ORDER BY r.capacity, r.unit_id, r.name"
     )
+    n = len(rooms_c.fields)
+    result = []
+    units: dict[Any, Model] = {}  # one Unit object per unit
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        room = rooms_c.make(list(row[:n]))
+        unit = units.get(row[n])
+        if unit is None:
+            unit = units[row[n]] = units_c.make(list(row[n:-1]))
+        room.unit = unit
+        room.own = bool(row[-1])
+        result.append(room)
+    return result
 
 
 def candidate_rooms(user: User, q: Query) -> list[Room]:
     """Every room that could host the meeting, busy or not (for the next-slot search)."""
-    return list(_room_queryset(user, q).order_by("capacity", "unit_id", "name"))
+    return _rooms(user, q, free=False)
 
 
 def free_rooms(user: User, q: Query) -> list[Room]:
     """Rooms with no confirmed booking (buffers included) at the asked time: one query,
     only the free rows leave the database."""
-    rooms = _room_queryset(user, q).filter(~_busy_between(q.start, q.end))
-    return list(rooms.order_by("capacity", "unit_id", "name"))
+    return _rooms(user, q, free=True)
 
 
 def _holding_by_room(rooms: list[Room], lo: datetime, hi: datetime) -> dict[int, list[tuple[datetime, datetime]]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,10 +90,12 @@ def find_clashes(
     ignore_occurrences: Iterable[int] = (),
     now: datetime | None = None,
     rules: bool = True,
+    db: bool = True,
 ) -> list[Clash]:
     """Every (occurrence, room) that breaks a room rule or overlaps a confirmed booking.
 
-    One query for all rooms, whatever the number of occurrences.
+    One query for all rooms, whatever the number of occurrences; none with db=False
+    (room rules and overlaps within the request only, see insert_catches_clashes).
     """
     planned = list(planned)
     if not planned:
@@ -107,7 +109,7 @@ def find_clashes(
 
     lo = min(p.blocked[0] for p in planned)
     hi = max(p.blocked[1] for p in planned)
-    rows = (
+    rows = () if not db else (
         Booking.objects.holding()
         .filter(room__in={p.room.pk for p in planned})
         .overlapping(lo, hi)
@@ -141,6 +143,15 @@ def find_clashes(
             clashes.append(Clash(p.key, p.room, _("trùng với một buổi khác của chính cuộc họp này")))
         latest_end[p.room.pk] = max(reach, p.blocked[1]) if reach is not None else p.blocked[1]
     return clashes
+
+
+def insert_catches_clashes(planned: Iterable[Planned]) -> bool:
+    """True when inserting `planned` is itself the complete overlap check: on PostgreSQL
+    the exclusion constraint refuses any confirmed row overlapping a confirmed booking
+    (and insert_bookings then looks the clashes up to name them all), so the pre-check
+    query can be skipped. Requested bookings are not covered by the constraint, and
+    SQLite has no constraint: both keep the pre-check."""
+    return connection.vendor == "postgresql" and all(not p.requested for p in planned)
 
 
 def insert_bookings(planned: list[Planned], bookings: list[Booking], now: datetime) -> list[Booking]:

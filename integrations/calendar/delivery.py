@@ -1,0 +1,355 @@
+"""Who gets which message when a meeting changes, and the idempotent per-person send.
+
+The outbox handler (`handle`) only plans: it writes one Delivery row per person and
+message, keyed (attendee, uid, scope, kind, sequence), so running it twice plans nothing
+new. After commit a huey task per batch of rows (`send_many`) claims the rows with a
+conditional UPDATE and mails them over one SMTP connection, marking each row on its own;
+a second worker, or a retry of a sent row, finds nothing to claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import mailers, make_msgid
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from integrations.calendar import feeds, ical, mail
+from integrations.calendar.models import Delivery
+from meetings.models import Attendee, Meeting, Occurrence, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+TOPIC = "invitations"
+EVENTS = {
+    "created", "updated", "cancelled", "occurrence_updated", "occurrence_cancelled",
+    "online_link_changed", "delegated",
+}
+# Fields whose change attendees must see (the foundation bumps SEQUENCE for these).
+NOTIFIABLE = {
+    "title", "agenda", "chair", "start", "end", "rrule", "mode", "rooms", "attendees",
+    "online_provider", "online_details", "sensitivity", "skip",
+}
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+def wants(meeting: Meeting, event: str, payload: dict[str, Any]) -> bool:
+    return event in EVENTS
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def handle(message: OutboxMessage) -> None:
+    """Outbox handler for topic "invitations" (runs outside any transaction)."""
+    payload = dict(message.payload)
+    event = payload.get("event", "")
+    meeting = Meeting.objects.filter(pk=message.meeting_id).first()
+    if meeting is None or meeting.status == Meeting.Status.DRAFT:
+        return
+    if event == "online_link_changed":
+        meeting = bump_sequence(meeting, message.pk)
+    ids = plan(meeting, event, payload)
+    # Feeds: serialise the changed meeting now, so the next poll only joins stored texts,
+    # and forget remembered ETags.
+    feeds.refresh_meeting(meeting)
+    feeds.changed()
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids))
+
+
+def bump_sequence(meeting: Meeting, message_id: int) -> Meeting:
+    """The join link changed (integrations.online), which the foundation does not count: bump
+    SEQUENCE once for this outbox message so clients take the updated REQUEST."""
+    from integrations.calendar.models import SequenceBump
+
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        done = SequenceBump.objects.filter(message_id=message_id).first()
+        if done is None:
+            Meeting.objects.filter(pk=locked.pk).update(sequence=F("sequence") + 1, updated_at=timezone.now())
+            locked.refresh_from_db()
+            SequenceBump.objects.create(message_id=message_id, meeting=locked, sequence=locked.sequence)
+    return Meeting.objects.get(pk=meeting.pk)
+
+
+def plan(meeting: Meeting, event: str, payload: dict[str, Any]) -> list[int]:
+    """Write the Delivery rows for one meeting event; returns the ids still to be sent."""
+    active = list(meeting.attendees.filter(is_active=True))
+    cancelled = meeting.status == Meeting.Status.CANCELLED
+    rows: list[Delivery] = []
+
+    def add(people: Iterable[Attendee], kind: str, sequence: int, occ: Occurrence | None = None) -> None:
+        for a in people:
+            if a.email.lower() == ical.system_address():
+                continue  # the organizer's own mailbox is never mailed
+            rows.append(Delivery(
+                attendee=a, meeting=meeting, uid=str(meeting.uid), kind=kind, sequence=sequence,
+                scope=f"occ:{occ.pk}" if occ is not None else "", occurrence=occ,
+            ))
+
+    if event == "cancelled":
+        add(active, Delivery.Kind.CANCEL, meeting.sequence)
+    elif event in ("created", "online_link_changed") and not cancelled:
+        add(active, Delivery.Kind.REQUEST, meeting.sequence)
+    elif event == "updated" and not cancelled:
+        removed = payload.get("removed_attendee_ids") or []
+        changed = set(payload.get("changed_fields") or [])
+        if changed & NOTIFIABLE or payload.get("split_into") or payload.get("dropped_occurrence_ids") or removed:
+            add(active, Delivery.Kind.REQUEST, meeting.sequence)
+        if removed:
+            add(meeting.attendees.filter(pk__in=removed, is_active=False), Delivery.Kind.UNINVITE, meeting.sequence)
+    elif event in ("occurrence_updated", "occurrence_cancelled") and not cancelled:
+        kind = Delivery.Kind.REQUEST if event == "occurrence_updated" else Delivery.Kind.CANCEL
+        for occ in Occurrence.objects.filter(pk__in=payload.get("occurrence_ids") or [], meeting=meeting):
+            add(active, kind, ical.occurrence_sequence(meeting, occ), occ)
+    elif event == "delegated" and not cancelled:
+        add([a for a in active if a.pk == payload.get("attendee_id")], Delivery.Kind.REQUEST, meeting.sequence)
+    if not rows:
+        return []
+    already = set(
+        Delivery.objects.filter(meeting=meeting, uid=str(meeting.uid), kind=Delivery.Kind.REQUEST)
+        .values_list("attendee_id", flat=True).distinct()
+    )
+    for row in rows:
+        row.first = row.kind == Delivery.Kind.REQUEST and row.attendee_id not in already
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = {(r.attendee_id, r.scope, r.kind, r.sequence) for r in rows}
+    found = Delivery.objects.filter(
+        meeting=meeting, uid=str(meeting.uid), status=Delivery.Status.QUEUED,
+        attendee_id__in={k[0] for k in keys}, sequence__in={k[3] for k in keys},
+    ).values_list("pk", "attendee_id", "scope", "kind", "sequence")
+    return [pk for pk, *key in found if tuple(key) in keys]
+
+
+def batch_size() -> int:
+    return max(1, int(getattr(settings, "INVITATIONS_BATCH_SIZE", 25)))
+
+
+def enqueue(ids: Iterable[int]) -> None:
+    """One huey task per batch of rows: a batch shares one SMTP connection, one claim and a
+    handful of queries, and several batches keep every worker busy."""
+    from integrations.calendar.tasks import send_batch
+
+    ids = list(ids)
+    size = batch_size()
+    for i in range(0, len(ids), size):
+        send_batch(ids[i:i + size])
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def claim(ids: Iterable[int]) -> list[Delivery]:
+    """Take the due rows among `ids` with one conditional UPDATE. Each row is claimed by at
+    most one batch (the UPDATE re-checks the row's state), so a second worker, or a retry of
+    a sent row, gets nothing; what we got is found again by our claim token."""
+    ids = list(ids)
+    if not ids:
+        return []
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    updated = Delivery.objects.due(now).filter(pk__in=ids).update(
+        status=Delivery.Status.SENDING, locked_until=now + LEASE, attempts=F("attempts") + 1, claim=token,
+    )
+    if not updated:
+        return []
+    return list(
+        Delivery.objects.filter(pk__in=ids, claim=token, status=Delivery.Status.SENDING)
+        .select_related("attendee__user", "attendee__delegated_from", "occurrence").order_by("id")
+    )
+
+
+def _newest(rows: list[Delivery]) -> dict[tuple[int, str, str], int]:
+    """Highest live SEQUENCE per (attendee, uid, scope) among the rows' people, one query."""
+    found = (
+        Delivery.objects.filter(attendee_id__in={d.attendee_id for d in rows}, uid__in={d.uid for d in rows})
+        .exclude(status=Delivery.Status.SUPERSEDED)
+        .values_list("attendee_id", "uid", "scope").annotate(top=Max("sequence")).order_by()
+    )
+    return {(a, u, sc): top for a, u, sc, top in found}
+
+
+def superseded(d: Delivery, meeting: Meeting, newest: dict[tuple[int, str, str], int] | None = None) -> bool:
+    """A newer message to the same person makes this one pointless (and would be a step back)."""
+    if d.kind == Delivery.Kind.REQUEST and (not d.attendee.is_active or meeting.status == Meeting.Status.CANCELLED):
+        return True
+    if newest is None:
+        newest = _newest([d])
+    return newest.get((d.attendee_id, d.uid, d.scope), d.sequence) > d.sequence
+
+
+def build(d: Delivery, data: ical.MeetingData, stamp: Any = None) -> mail.InviteMessage:
+    """The e-mail (with its calendar) for one delivery."""
+    meeting = data.meeting
+    occ = d.occurrence
+    if occ is not None:
+        occ = data.occurrence(occ.pk) or occ
+    reason = meeting.cancel_reason if d.kind == Delivery.Kind.CANCEL else ""
+    if d.kind == Delivery.Kind.REQUEST:
+        ics = ical.request(data, d.attendee, occurrence=occ, stamp=stamp)
+        kind = "update" if not d.first else "invite"
+        method = "REQUEST"
+    elif d.kind == Delivery.Kind.UNINVITE:
+        ics = ical.cancel(data, d.attendee, uninvite=True, stamp=stamp)
+        kind, method = "uninvite", "CANCEL"
+    else:
+        ics = ical.cancel(data, d.attendee, occurrence=occ, stamp=stamp)
+        kind, method = ("occ_cancel" if occ is not None else "cancel"), "CANCEL"
+    return mail.compose(data, d.attendee, kind=kind, first=d.first, occurrence=occ, ics=ics, method=method, reason=reason)
+
+
+# SMTP errors after which the session is still usable (smtplib sends RSET before raising).
+_SESSION_OK = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def send_many(ids: Iterable[int]) -> dict[int, str]:
+    """Send the due rows among `ids` over one SMTP connection. Each row is still its own
+    unit: claimed with the batch, then marked sent, failed or queued for a retry right after
+    its own SMTP transaction, so a crash re-sends at most the message in flight."""
+    ids = list(dict.fromkeys(ids))
+    result: dict[int, str] = dict.fromkeys(ids, "skipped")
+    rows = claim(ids)
+    if not rows:
+        return result
+    token = rows[0].claim
+    leased_at = time.monotonic()
+    meetings = Meeting.objects.select_related("organizing_unit", "chair", "created_by").in_bulk({d.meeting_id for d in rows})
+    newest = _newest(rows)
+    gone = [d for d in rows if superseded(d, meetings[d.meeting_id], newest)]
+    if gone:
+        Delivery.objects.filter(pk__in=[d.pk for d in gone], claim=token).update(
+            status=Delivery.Status.SUPERSEDED, locked_until=None, last_error="")
+        result.update(dict.fromkeys((d.pk for d in gone), Delivery.Status.SUPERSEDED))
+    todo = [d for d in rows if d not in gone]
+    datas: dict[int, ical.MeetingData] = {}
+    retries: dict[int, list[int]] = {}
+    mailer = mailers["default"]
+    connected = False
+    domain = ical.system_address().split("@", 1)[1]
+    try:
+        while todo:
+            if time.monotonic() - leased_at > LEASE.total_seconds() / 2:
+                todo = _extend_lease(todo, token)
+                leased_at = time.monotonic()
+                continue
+            d = todo.pop(0)
+            if not connected:
+                try:
+                    mailer.open()
+                    connected = True
+                except (smtplib.SMTPException, OSError) as exc:
+                    # No server to talk to: the whole rest of the batch waits for its retry.
+                    for x in [d, *todo]:
+                        status, delay = _fail(x, _describe(exc), permanent=False, token=token)
+                        result[x.pk] = status
+                        if delay is not None:
+                            retries.setdefault(delay, []).append(x.pk)
+                    break
+            if d.meeting_id not in datas:
+                datas[d.meeting_id] = ical.MeetingData.cached(meetings[d.meeting_id])
+                datas[d.meeting_id].online_memo.clear()  # the join link may have changed since
+            message_id = make_msgid(domain=domain)
+            try:
+                msg = build(d, datas[d.meeting_id])
+                msg.extra_headers["Message-ID"] = message_id
+                mailer.send_messages([msg])
+            except Exception as exc:
+                if not isinstance(exc, _SESSION_OK):
+                    mailer.close()
+                    connected = False
+                if not isinstance(exc, (smtplib.SMTPException, OSError)):
+                    log.exception("invitation %s could not be sent", d.pk)  # retried like a passing failure
+                status, delay = _fail(d, _describe(exc), permanent=_permanent(exc), token=token)
+                result[d.pk] = status
+                if delay is not None:
+                    retries.setdefault(delay, []).append(d.pk)
+                continue
+            Delivery.objects.filter(pk=d.pk, claim=token).update(
+                status=Delivery.Status.SENT, sent_at=timezone.now(), locked_until=None,
+                last_error="", message_id=message_id,
+            )
+            result[d.pk] = Delivery.Status.SENT
+    finally:
+        if connected:
+            mailer.close()
+        _schedule_retries(retries)
+    return result
+
+
+def send(pk: int) -> str:
+    """Send one delivery if it is due and ours; returns the row's status afterwards."""
+    return send_many([pk])[pk]
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"Địa chỉ bị máy chủ thư từ chối: {exc.recipients}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _extend_lease(rows: list[Delivery], token: str) -> list[Delivery]:
+    """A long batch renews its claim before the lease runs out; rows re-claimed meanwhile
+    (a lease that did run out) are left to their new owner."""
+    pks = [d.pk for d in rows]
+    Delivery.objects.filter(pk__in=pks, claim=token, status=Delivery.Status.SENDING).update(
+        locked_until=timezone.now() + LEASE)
+    mine = set(Delivery.objects.filter(pk__in=pks, claim=token, status=Delivery.Status.SENDING).values_list("pk", flat=True))
+    return [d for d in rows if d.pk in mine]
+
+
+def _schedule_retries(retries: dict[int, list[int]]) -> None:
+    from integrations.calendar.tasks import send_batch
+
+    for delay, pks in retries.items():
+        send_batch.schedule(args=(pks,), delay=delay)
+
+
+def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(500 <= c < 600 for c in codes)
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600 and not isinstance(exc, smtplib.SMTPServerDisconnected)
+
+
+def _finish(d: Delivery, status: str, error: str, token: str) -> None:
+    Delivery.objects.filter(pk=d.pk, claim=token).update(status=status, locked_until=None, last_error=error[:2000])
+
+
+def _fail(d: Delivery, error: str, *, permanent: bool, token: str) -> tuple[str, int | None]:
+    """Record a failed attempt: failed for good, or queued again after a backoff (returns
+    the delay in seconds for the caller to schedule the retry)."""
+    log.warning("invitation %s to %s failed (attempt %s): %s", d.pk, d.attendee.email, d.attempts, error)
+    if permanent or d.attempts >= MAX_ATTEMPTS:
+        _finish(d, Delivery.Status.FAILED, error, token)
+        return Delivery.Status.FAILED, None
+    delay = backoff(d.attempts)
+    Delivery.objects.filter(pk=d.pk, claim=token).update(
+        status=Delivery.Status.QUEUED, locked_until=None, last_error=error[:2000],
+        available_at=timezone.now() + delay,
+    )
+    return "retry", int(delay.total_seconds())
+
+
+def resend_due(limit: int = 500) -> int:
+    """Re-drive due rows (a lost kick, a worker killed mid-send): the periodic safety net."""
+    ids = list(Delivery.objects.due(timezone.now()).order_by("id").values_list("pk", flat=True)[:limit])
+    size = batch_size()
+    for i in range(0, len(ids), size):
+        send_many(ids[i:i + size])
+    return len(ids)

@@ -1,0 +1,253 @@
+"""Minutes of one sitting (Occurrence): attendance, sections, conclusions, action items.
+
+Section text is a CRDT document (Yjs update format, read and written with pycrdt). The
+database keeps the encoded document *and* its readable text, so a restart loses nothing
+and the text can be searched or rendered without pycrdt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from meetings.models import Attendee, Occurrence, Unit
+
+
+class Minutes(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Đang soạn")
+        ISSUED = "issued", _("Đã ban hành")
+
+    occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="minutes")
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # When the last revision was cut; edits after `MINUTES_REVISION_INTERVAL` cut another.
+    last_revision_at = models.DateTimeField(default=timezone.now)
+    # Extra people (besides the organizing unit's secretaries and the chair) who may write.
+    scribes = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("biên bản")
+        verbose_name_plural = _("biên bản")
+
+    def __str__(self) -> str:
+        return f"Biên bản: {self.occurrence}"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == self.Status.ISSUED
+
+
+class Section(models.Model):
+    """One agenda item's discussion notes: a Yjs document holding one Y.Text named "text"."""
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="sections")
+    # Names the document in per-process caches (row ids can be reused on SQLite).
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(_("mục"), max_length=300)
+    ydoc = models.BinaryField(default=bytes)
+    text = models.TextField(_("nội dung"), blank=True)
+    # Bumped on every stored update; a process's cached document is valid while it matches.
+    version = models.PositiveIntegerField(default=0)
+    # Users (ids) who wrote here since the last revision.
+    pending_authors = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mục biên bản")
+        verbose_name_plural = _("mục biên bản")
+        ordering = ["minutes_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AttendanceRecord(models.Model):
+    class Status(models.TextChoices):
+        PRESENT = "present", _("Có mặt")
+        ABSENT = "absent", _("Vắng")
+        EXCUSED = "excused", _("Vắng có lý do")
+        SUBSTITUTE = "substitute", _("Cử người dự thay")
+
+    class Source(models.TextChoices):
+        INVITATION = "invitation", _("Theo giấy mời")
+        ONLINE = "online", _("Theo phòng họp trực tuyến")
+        MANUAL = "manual", _("Thư ký ghi")
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="attendance")
+    attendee = models.ForeignKey(Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ABSENT)
+    reason = models.TextField(_("lý do"), blank=True)
+    substitute_name = models.CharField(_("người dự thay"), max_length=200, blank=True)
+    substitute_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.INVITATION)
+    # Minutes spent in the online room, when the provider reports it.
+    online_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("điểm danh")
+        verbose_name_plural = _("điểm danh")
+        ordering = ["unit_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minutes", "email"], condition=~Q(email=""), name="minutes_attendance_unique_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.get_status_display()}"
+
+
+class Conclusion(models.Model):
+    """A numbered conclusion or decision (kết luận)."""
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="conclusions")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    is_decision = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kết luận")
+        verbose_name_plural = _("kết luận")
+        ordering = ["minutes_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["minutes", "number"], name="minutes_conclusion_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text[:60]}"
+
+
+class ActionItemQuerySet(models.QuerySet["ActionItem"]):
+    def open(self) -> ActionItemQuerySet:
+        return self.filter(status=ActionItem.Status.OPEN)
+
+    def overdue(self, today: date | None = None) -> ActionItemQuerySet:
+        return self.open().filter(due_date__lt=today or timezone.localdate())
+
+    def for_unit(self, unit: Unit) -> ActionItemQuerySet:
+        """The unit's list: items owned by the unit or by one of its people."""
+        return self.filter(Q(owner_unit=unit) | Q(unit=unit))
+
+
+class ActionItem(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Đang thực hiện")
+        DONE = "done", _("Đã hoàn thành")
+        # Not stored: an open item past its due date is shown as overdue.
+        OVERDUE = "overdue", _("Quá hạn")
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="action_items")
+    number = models.PositiveIntegerField()
+    what = models.TextField(_("nội dung công việc"))
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items"
+    )
+    owner_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The unit whose list carries the item (the owner unit, or the owner person's unit).
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items")
+    due_date = models.DateField(_("hạn"), null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ActionItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("việc cần làm")
+        verbose_name_plural = _("việc cần làm")
+        ordering = ["minutes_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["minutes", "number"], name="minutes_action_unique_number"),
+            models.CheckConstraint(
+                condition=Q(owner_user__isnull=False) | Q(owner_unit__isnull=False),
+                name="minutes_action_has_owner",
+            ),
+        ]
+        indexes = [
+            # The unit's open-items list.
+            models.Index(fields=["unit", "due_date"], name="minutes_action_unit_open", condition=Q(status="open")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.what[:60]}"
+
+    def effective_status(self, today: date | None = None) -> str:
+        if self.status == self.Status.OPEN and self.due_date and self.due_date < (today or timezone.localdate()):
+            return self.Status.OVERDUE
+        return self.status
+
+    def as_dict(self, today: date | None = None) -> dict[str, Any]:
+        status = self.effective_status(today)
+        return {
+            "id": self.pk,
+            "number": self.number,
+            "what": self.what,
+            "owner_user": {"id": self.owner_user_id, "name": self.owner_user.full_name} if self.owner_user_id else None,
+            "owner_unit": {"id": self.owner_unit_id, "name": str(self.owner_unit)} if self.owner_unit_id else None,
+            "unit_id": self.unit_id,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "status": status,
+            "status_label": str(self.Status(status).label),
+            "minutes_id": self.minutes_id,
+        }
+
+
+class Revision(models.Model):
+    """A snapshot of every section (CRDT state + text) with who wrote since the previous one."""
+
+    class Reason(models.TextChoices):
+        ACTIVITY = "activity", _("Tự động khi đang soạn")
+        STATUS = "status", _("Đổi trạng thái")
+        BEFORE_RESTORE = "before_restore", _("Trước khi khôi phục")
+        RESTORE = "restore", _("Khôi phục")
+        MANUAL = "manual", _("Lưu phiên bản")
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    # [{"id": user id, "name": full name}, ...]
+    authors = models.JSONField(default=list)
+    # {"<section id>": {"title": ..., "text": ..., "ydoc": base64}}
+    content = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("phiên bản biên bản")
+        verbose_name_plural = _("phiên bản biên bản")
+        ordering = ["minutes_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["minutes", "number"], name="minutes_revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.created_at:%d/%m/%Y %H:%M}"

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from minutes import views
+
+app_name = "minutes"
+urlpatterns = [
+    path("preview/", views.preview, name="preview"),
+    path("units/<int:unit_id>/actions/", views.unit_actions, name="unit-actions"),
+    path("actions/<int:item_id>/status/", views.set_action_status, name="action-status"),
+    path("<int:occurrence_id>/", views.page, name="page"),
+    path("<int:occurrence_id>/data/", views.detail, name="detail"),
+    path("<int:occurrence_id>/attendance/<int:record_id>/", views.set_attendance, name="attendance"),
+    path("<int:occurrence_id>/conclusions/", views.add_conclusion, name="conclusions"),
+    path("<int:occurrence_id>/actions/", views.add_action_item, name="actions"),
+    path("<int:occurrence_id>/sections/", views.add_section, name="sections"),
+    path("<int:occurrence_id>/issue/", views.issue, name="issue"),
+    path("<int:occurrence_id>/revisions/", views.revisions, name="revisions"),
+    path("<int:occurrence_id>/revisions/<int:a>/diff/<int:b>/", views.revision_diff, name="diff"),
+    path("<int:occurrence_id>/revisions/<int:number>/restore/", views.restore, name="restore"),
+]
