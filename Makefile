@@ -40,7 +40,7 @@ run: seed
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(PY) manage.py run_huey --workers 2 >var/huey.log 2>&1 & \
 	  $(if $(filter 1 true yes on,$(ZOOM_FAKE)),$(PY) manage.py fake_zoom >var/fake_zoom.log 2>&1 &) \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+	  $(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve /static/ (minutes.js) with DEBUG off
 
 worker: venv
 	$(PY) manage.py run_huey --workers 2

@@ -40,7 +40,7 @@ ATTENDEES = int(os.getenv("BENCH_ATTENDEES", "300"))
 FEED_EVENTS = int(os.getenv("BENCH_FEED_EVENTS", "5000"))
 ROUNDS = int(os.getenv("BENCH_ROUNDS", "3"))
 WORKER_TYPE = os.getenv("BENCH_WORKER_TYPE", "process")
-RESULTS: list[tuple[str, float, float | None, str]] = []  # (what, value, target, unit)
+RESULTS: list[tuple[str, float, float, float | None, str]] = []  # (what, median, best, target, unit)
 
 
 def load() -> str:
@@ -199,8 +199,7 @@ def invitations(sink: Sink) -> None:
         print(f"invitations round {n + 1}: {sink.count}/{ATTENDEES} accepted by SMTP in {t1 - t0:.2f} s "
               f"(create_meeting {t_commit - t0:.2f} s, first mail at {sink.first_at - t0:.2f} s; {len(sink.rcpts)} distinct recipients; "
               f"{sent} deliveries marked sent; load {load()}){'' if ok else ' TIMED OUT'}")
-    RESULTS.append((f"{ATTENDEES} invitations accepted by SMTP, best of {ROUNDS}", min(times), 15.0, "s"))
-    RESULTS.append((f"{ATTENDEES} invitations accepted by SMTP, median of {ROUNDS}", statistics.median(times), 15.0, "s"))
+    RESULTS.append((f"{ATTENDEES} invitations accepted by SMTP ({ROUNDS} rounds)", statistics.median(times), min(times), 15.0, "s"))
 
 
 def feed() -> None:
@@ -230,6 +229,10 @@ def feed() -> None:
     Attendee.objects.bulk_create(
         (Attendee(meeting=m, email=user.email, user=user, name=user.full_name) for m in created), batch_size=1000)
     _row, token = FeedToken.issue(user, FeedToken.Kind.PERSONAL)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum would have them
+        cursor.execute("ANALYZE")
     client = Client()
     path = f"/feeds/{token}.ics"
 
@@ -254,22 +257,26 @@ def feed() -> None:
     cached_gz = [timed(HTTP_ACCEPT_ENCODING="gzip")[0] for _ in range(10)]
     nm = [timed(HTTP_IF_NONE_MATCH=etag) for _ in range(20)]
     assert all(s == 304 for _ms, s, _n, _e in nm)
-    RESULTS.append((f"feed of {in_window} events, first render (nothing stored)", cold, None, "ms"))
-    RESULTS.append(("feed, rebuilt from stored fragments (cache empty), median of 5", statistics.median(warm), 250.0, "ms"))
-    RESULTS.append(("feed, cached body, median of 10", statistics.median(cached), None, "ms"))
-    RESULTS.append(("feed, cached body gzip, median of 10", statistics.median(cached_gz), None, "ms"))
-    RESULTS.append(("feed, 304 Not Modified, median of 20", statistics.median(x[0] for x in nm), 10.0, "ms"))
+    RESULTS.append((f"feed of {in_window} events, first render (nothing stored, 1 run)", cold, cold, None, "ms"))
+    RESULTS.append(("feed rebuilt from stored fragments, cache empty (5 runs)", statistics.median(warm), min(warm), 250.0, "ms"))
+    RESULTS.append(("feed, cached body (10 runs)", statistics.median(cached), min(cached), None, "ms"))
+    RESULTS.append(("feed, cached body, gzip (10 runs)", statistics.median(cached_gz), min(cached_gz), None, "ms"))
+    nm_ms = [x[0] for x in nm]
+    RESULTS.append(("feed, 304 Not Modified (20 runs)", statistics.median(nm_ms), min(nm_ms), 10.0, "ms"))
 
 
 def summary() -> None:
+    """The table: pass/fail is judged on the median, the best run is shown beside it."""
     print(f"\nload average after: {load()}")
-    print(f"| {'measure':<66} | {'result':>10} | {'target':>9} | pass |")
-    print(f"|{'-' * 68}|{'-' * 12}|{'-' * 11}|------|")
-    for what, value, target, unit in RESULTS:
-        shown = f"{value:.2f} s" if unit == "s" else f"{value:.1f} ms"
+    print(f"| {'measure':<62} | {'median':>10} | {'best':>10} | {'target':>9} | pass |")
+    print(f"|{'-' * 64}|{'-' * 12}|{'-' * 12}|{'-' * 11}|------|")
+    def shown(v: float, unit: str) -> str:
+        return f"{v:.2f} s" if unit == "s" else f"{v:.1f} ms"
+
+    for what, median, best, target, unit in RESULTS:
         goal = f"≤ {target:g} {unit}" if target is not None else "–"
-        verdict = ("PASS" if value <= target else "FAIL") if target is not None else "–"
-        print(f"| {what:<66} | {shown:>10} | {goal:>9} | {verdict:<4} |")
+        verdict = ("PASS" if median <= target else "FAIL") if target is not None else "–"
+        print(f"| {what:<62} | {shown(median, unit):>10} | {shown(best, unit):>10} | {goal:>9} | {verdict:<4} |")
 
 
 if __name__ == "__main__":

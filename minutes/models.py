@@ -215,6 +215,7 @@ class ActionItem(models.Model):
             "owner_unit": {"id": self.owner_unit_id, "name": str(self.owner_unit)} if self.owner_unit_id else None,
             "unit_id": self.unit_id,
             "due_date": self.due_date.isoformat() if self.due_date else None,
+            "due_label": self.due_date.strftime("%d/%m/%Y") if self.due_date else "",
             "status": status,
             "status_label": str(self.Status(status).label),
             "minutes_id": self.minutes_id,

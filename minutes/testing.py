@@ -24,10 +24,22 @@ from pycrdt import Doc, Text
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Server:
-    """`uvicorn config.asgi:application` on an ephemeral loopback port (socket bound here)."""
+def asgi_with_static() -> Any:
+    """config.asgi's application that also serves /static/ from the apps (as runserver and
+    channels' live server do): the browser tests load minutes.js and the Yjs bundle from it."""
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
-    def __init__(self, env: dict[str, str]) -> None:
+    from config.asgi import application
+
+    return ASGIStaticFilesHandler(application)
+
+
+class Server:
+    """`uvicorn config.asgi:application` on an ephemeral loopback port (socket bound here).
+
+    static=True serves /static/ too (uvicorn --factory minutes.testing:asgi_with_static)."""
+
+    def __init__(self, env: dict[str, str], *, static: bool = False) -> None:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -35,7 +47,9 @@ class Server:
         self.port = self.sock.getsockname()[1]
         fd = self.sock.fileno()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(fd),
+            [sys.executable, "-m", "uvicorn",
+             *(["--factory", "minutes.testing:asgi_with_static"] if static else ["config.asgi:application"]),
+             "--fd", str(fd),
              "--lifespan", "off", "--log-level", "warning", "--no-access-log"],
             cwd=ROOT, env={**os.environ, **env}, pass_fds=(fd,),
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -91,7 +92,9 @@ def minutes_data(minutes: Minutes, level: Access) -> dict[str, Any]:
             {"id": r.pk, "name": r.name, "email": r.email, "unit": str(r.unit) if r.unit_id else "",
              "status": r.status, "status_label": str(r.get_status_display()), "reason": r.reason,
              "substitute_name": r.substitute_name, "source": r.source, "online_minutes": r.online_minutes}
-            for r in minutes.attendance.select_related("unit").order_by("unit__name", "name", "id")
+            # People without a unit (outside guests) last, on SQLite as on PostgreSQL.
+            for r in minutes.attendance.select_related("unit").order_by(
+                F("unit__name").asc(nulls_last=True), "name", "id")
         ],
         "conclusions": [
             {"number": c.number, "text": c.text, "html": render_markdown(c.text), "is_decision": c.is_decision}

@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 TOPIC = "invitations"
 EVENTS = {
     "created", "updated", "cancelled", "occurrence_updated", "occurrence_cancelled",
-    "online_link_changed", "delegated",
+    "online_link_changed", "delegated", "booking_approved", "booking_rejected",
 }
+# Changes the foundation does not count in SEQUENCE but attendees must see: this app bumps
+# SEQUENCE once per outbox message (SequenceBump) and sends everyone an updated REQUEST.
+BUMPING = {"online_link_changed", "location_changed"}  # the latter: a booking decision, see handle()
+BOOKING_DECISIONS = {"booking_approved", "booking_rejected"}
 # Fields whose change attendees must see (the foundation bumps SEQUENCE for these).
 NOTIFIABLE = {
     "title", "agenda", "chair", "start", "end", "rrule", "mode", "rooms", "attendees",
@@ -61,7 +65,12 @@ def handle(message: OutboxMessage) -> None:
     meeting = Meeting.objects.filter(pk=message.meeting_id).first()
     if meeting is None or meeting.status == Meeting.Status.DRAFT:
         return
-    if event == "online_link_changed":
+    # A booking decision matters only when it changed what the invitation says (a rejected
+    # room leaves LOCATION); approving a room already named changes nothing for attendees.
+    if (event in BOOKING_DECISIONS and meeting.status != Meeting.Status.CANCELLED
+            and location_changed(meeting, payload.get("booking_id"))):
+        event = "location_changed"
+    if event in BUMPING:
         meeting = bump_sequence(meeting, message.pk)
     ids = plan(meeting, event, payload)
     # Feeds: serialise the changed meeting now, so the next poll only joins stored texts,
@@ -72,9 +81,24 @@ def handle(message: OutboxMessage) -> None:
         transaction.on_commit(lambda: enqueue(ids))
 
 
+def location_changed(meeting: Meeting, booking_id: Any) -> bool:
+    """Whether a booking decision changed a LOCATION of the invitation: compare the meeting
+    as it is with the meeting as if the booking were still held."""
+    from meetings.models import Booking
+
+    booking = Booking.objects.filter(pk=booking_id, occurrence__meeting=meeting).first() if booking_id else None
+    if booking is None:
+        return False
+    after = ical.locations(ical.MeetingData.load(meeting))
+    before = ical.locations(ical.MeetingData.load(meeting, assume_live=frozenset({booking.pk})))
+    return before != after
+
+
 def bump_sequence(meeting: Meeting, message_id: int) -> Meeting:
-    """The join link changed (integrations.online), which the foundation does not count: bump
-    SEQUENCE once for this outbox message so clients take the updated REQUEST."""
+    """The join link or a LOCATION changed, which the foundation does not count: bump
+    SEQUENCE once for this outbox message (however often it is handled, even by two
+    workers at once: the meeting row is locked and the bump is keyed by the message) so
+    clients take the updated REQUEST."""
     from integrations.calendar.models import SequenceBump
 
     with transaction.atomic():
@@ -104,7 +128,7 @@ def plan(meeting: Meeting, event: str, payload: dict[str, Any]) -> list[int]:
 
     if event == "cancelled":
         add(active, Delivery.Kind.CANCEL, meeting.sequence)
-    elif event in ("created", "online_link_changed") and not cancelled:
+    elif event in ("created", *BUMPING) and not cancelled:
         add(active, Delivery.Kind.REQUEST, meeting.sequence)
     elif event == "updated" and not cancelled:
         removed = payload.get("removed_attendee_ids") or []
@@ -236,6 +260,8 @@ def send_many(ids: Iterable[int]) -> dict[int, str]:
             status=Delivery.Status.SUPERSEDED, locked_until=None, last_error="")
         result.update(dict.fromkeys((d.pk for d in gone), Delivery.Status.SUPERSEDED))
     todo = [d for d in rows if d not in gone]
+    for d in todo:
+        d.attendee.meeting = meetings[d.meeting_id]  # answer links sign the meeting's uid
     datas: dict[int, ical.MeetingData] = {}
     retries: dict[int, list[int]] = {}
     mailer = mailers["default"]

@@ -37,8 +37,10 @@ REFRESH = timedelta(hours=1)
 def lookup(token: str) -> FeedToken | None:
     if not token or len(token) > 100:
         return None
-    row = FeedToken.objects.active().select_related("owner", "unit", "room__unit").filter(token_hash=hash_token(token)).first()
-    if row is None or not allowed(row.owner, row.kind, row.unit, row.room):
+    # Every poll starts here, so the query is kept small (a third of the cost of joining the
+    # unit and room too): a unit or room feed loads its target when it checks access.
+    row = FeedToken.objects.select_related("owner").filter(token_hash=hash_token(token), revoked_at__isnull=True).first()
+    if row is None or not row.owner.is_active or not allowed(row.owner, row.kind, row.unit, row.room):
         return None
     return row
 
@@ -89,7 +91,7 @@ def meetings(row: FeedToken, now: datetime | None = None) -> tuple[QuerySet[Meet
 
 def fingerprint(qs: QuerySet[Meeting]) -> dict[str, Any]:
     """One aggregate query: how many meetings, the latest change and the newest id."""
-    return qs.aggregate(n=Count("pk"), last=Max("updated_at"), top=Max("pk"))
+    return qs.order_by().aggregate(n=Count("pk"), last=Max("updated_at"), top=Max("pk"))
 
 
 def etag(row: FeedToken, qs: QuerySet[Meeting], busy: set[int], now: datetime | None = None,
@@ -111,9 +113,8 @@ def changed() -> None:
     cache.set(GENERATION_KEY, time.time_ns(), None)
 
 
-def _etag_key(row: FeedToken, now: datetime | None) -> str:
-    generation = cache.get(GENERATION_KEY, 0)
-    return f"invitations:feed-etag:{row.pk}:{generation}:{timezone.localdate(now or timezone.now())}"
+def _etag_key(row: FeedToken) -> str:
+    return f"invitations:feed-etag:{row.pk}"
 
 
 def _load(ids: list[int]) -> list[ical.MeetingData]:
@@ -133,10 +134,16 @@ def _load(ids: list[int]) -> list[ical.MeetingData]:
     occ_ids = [o.pk for m in metas for o in m.occurrences.all() if o.is_exception]
     for b in Booking.objects.filter(occurrence_id__in=occ_ids, status__in=live).select_related("room__unit").order_by("id"):
         exceptions.setdefault(b.occurrence_id, []).append(b.room)
+    series: dict[int, list[tuple[int, str]]] = {}
+    for meeting_id, room_id, status in Booking.objects.filter(
+        occurrence__meeting_id__in=ids, occurrence__in_series=True, occurrence__is_exception=False,
+    ).values_list("occurrence__meeting_id", "room_id", "status"):
+        series.setdefault(meeting_id, []).append((room_id, status))
     for m in metas:
         occs = list(m.occurrences.all())
+        gone = ical.rejected_rooms(series.get(m.pk, []))
         result.append(ical.MeetingData(
-            meeting=m, attendees=[], rooms=[mr.room for mr in m.room_choices.all()], occurrences=occs,
+            meeting=m, attendees=[], rooms=[mr.room for mr in m.room_choices.all() if mr.room_id not in gone], occurrences=occs,
             occurrence_rooms={o.pk: exceptions.get(o.pk, []) for o in occs if o.is_exception},
         ))
     return result
@@ -177,11 +184,29 @@ def refresh_meeting(meeting: Meeting) -> None:
     refresh([meeting.pk])
 
 
+def refresh_stale(limit: int = 2000, now: datetime | None = None) -> int:
+    """Serialise meetings in the feed window whose text is missing or stale (a deploy that
+    bumped VERSION, meetings written around the actions, renames): the periodic safety net,
+    so no feed request has to serialise thousands of meetings itself."""
+    lo, hi = window(now)
+    in_window = Occurrence.objects.filter(in_series=True, start__lt=hi, end__gt=lo)
+    fresh = Q(feed_fragment__version=VERSION, feed_fragment__updated_at=F("updated_at"),
+              feed_fragment__sequence=F("sequence"))
+    stale = list(
+        Meeting.objects.exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.DRAFT])
+        .filter(pk__in=in_window.values("meeting_id")).exclude(fresh)
+        .order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    refresh(stale)
+    return len(stale)
+
+
 def fragments(qs: QuerySet[Meeting], busy: set[int], expected: int | None = None) -> dict[int, str]:
     """The stored text per meeting of the feed (busy-only text for the ids in `busy`). One
     query when everything is fresh; stale or missing meetings are serialised now."""
     fresh = Q(feed_fragment__version=VERSION, feed_fragment__updated_at=F("updated_at"),
               feed_fragment__sequence=F("sequence"))
+    qs = qs.order_by()  # sorted by id here, not by the database
     texts: dict[int, str] = dict(qs.filter(fresh).values_list("pk", "feed_fragment__full"))
     if busy:
         for pk in busy:
@@ -194,12 +219,35 @@ def fragments(qs: QuerySet[Meeting], busy: set[int], expected: int | None = None
     return texts
 
 
-def names_changed(**filters: Any) -> None:
-    """A room, unit or person was renamed (or moved): forget the fragments that show the old
-    name and give every feed a new ETag."""
-    FeedFragment.objects.filter(meeting__in=Meeting.objects.filter(**filters).values("pk")).delete()
+def names_changed(shown_in: Q) -> None:
+    """A room, unit or person was renamed (or moved): forget the fragments of the meetings
+    that show the old name and give every feed a new ETag."""
+    affected = Meeting.objects.filter(shown_in).values("pk")
+    if not affected.exists():
+        return
+    FeedFragment.objects.filter(meeting__in=affected).delete()
     cache.set(NAMES_KEY, time.time_ns(), None)
     changed()
+
+
+def names_generation() -> int:
+    return cache.get(NAMES_KEY, 0)
+
+
+def on_room_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if not created:  # LOCATION names the room, its unit and place
+        names_changed(Q(room_choices__room=instance) | Q(occurrences__bookings__room=instance))
+
+
+def on_unit_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if not created:  # DESCRIPTION names the organising unit; LOCATION the rooms' units
+        names_changed(Q(organizing_unit=instance) | Q(room_choices__room__unit=instance)
+                      | Q(occurrences__bookings__room__unit=instance))
+
+
+def on_user_saved(sender: Any, instance: Any, created: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+    if not created and (update_fields is None or "full_name" in update_fields):  # DESCRIPTION names the chair
+        names_changed(Q(chair=instance))
 
 
 def title(row: FeedToken) -> str:
@@ -252,14 +300,23 @@ def render(row: FeedToken, if_none_match: str = "", now: datetime | None = None)
     query. Bodies are cached gzip-compressed (a 5,000-event feed is ~2 MB of text, ~0.2 MB
     compressed): cheap to store and fetch, and served as is to clients that accept gzip."""
     wanted = [t.strip() for t in if_none_match.split(",")] if if_none_match else []
-    etag_key = _etag_key(row, now)
-    remembered = cache.get(etag_key)
-    if remembered is not None and remembered in wanted:
-        return Rendered(remembered)
+    etag_key = _etag_key(row)
+    found = cache.get_many([GENERATION_KEY, etag_key])  # one round trip
+    generation = found.get(GENERATION_KEY, 0)
+    today = str(timezone.localdate(now or timezone.now()))
+    remembered = found.get(etag_key)
+    if remembered is not None and tuple(remembered[:2]) == (generation, today):
+        tag = remembered[2]
+        if tag in wanted:
+            return Rendered(tag)
+        gz = cache.get(f"invitations:feed:{row.pk}:{tag}")
+        if gz is not None:
+            return Rendered(tag, gz=gz)
     qs, busy = meetings(row, now)
     agg = fingerprint(qs)
     tag = etag(row, qs, busy, now, agg)
-    cache.set(etag_key, tag, 3600)
+    # Labelled with the generation read before the query: a change meanwhile makes it stale.
+    cache.set(etag_key, (generation, today, tag), 3600)
     if tag in wanted:
         return Rendered(tag)
     key = f"invitations:feed:{row.pk}:{tag}"

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from icalendar import Calendar, Event, Timezone, vCalAddress
@@ -108,26 +109,35 @@ class MeetingData:
     online_memo: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, meeting: Meeting) -> MeetingData:
+    def load(cls, meeting: Meeting, *, assume_live: frozenset[int] = frozenset()) -> MeetingData:
+        """`assume_live`: booking ids to count as still held (what the meeting looked like
+        before a booking decision, to tell whether the decision changed the invitation)."""
         meeting = Meeting.objects.select_related("organizing_unit", "chair", "created_by").get(pk=meeting.pk)
         attendees = list(meeting.attendees.filter(is_active=True).select_related("unit", "user", "delegated_from").order_by("id"))
-        rooms = [mr.room for mr in meeting.room_choices.select_related("room__unit").order_by("id")]
         occurrences = list(meeting.occurrences.filter(in_series=True).order_by("index"))
+        series_bookings = Booking.objects.filter(
+            occurrence__meeting=meeting, occurrence__in_series=True, occurrence__is_exception=False
+        ).values_list("pk", "room_id", "status")
+        gone = rejected_rooms((room, LIVE[0] if pk in assume_live else status) for pk, room, status in series_bookings)
+        rooms = [mr.room for mr in meeting.room_choices.select_related("room__unit").order_by("id") if mr.room_id not in gone]
         by_occ: dict[int, list[Room]] = {}
-        live = (Booking.Status.CONFIRMED, Booking.Status.REQUESTED)
-        for b in Booking.objects.filter(occurrence__in=[o.pk for o in occurrences if o.is_exception], status__in=live).select_related("room__unit").order_by("id"):
+        exceptions = Booking.objects.filter(occurrence__in=[o.pk for o in occurrences if o.is_exception])
+        for b in exceptions.filter(Q(status__in=LIVE) | Q(pk__in=assume_live)).select_related("room__unit").order_by("id"):
             by_occ.setdefault(b.occurrence_id, []).append(b.room)
         return cls(meeting, attendees, rooms, occurrences, by_occ)
 
     @classmethod
     def cached(cls, meeting: Meeting) -> MeetingData:
         """load(), shared by the sends of one process while nothing about the meeting changed
-        (the fingerprint covers the meeting row and its attendees' rows)."""
+        (the fingerprint covers the meeting row, its attendees' rows and renames of rooms,
+        units and people)."""
         from django.db.models import Count, Max
+
+        from integrations.calendar.feeds import names_generation
 
         agg = meeting.attendees.aggregate(n=Count("pk"), top=Max("pk"), answered=Max("responded_at"))
         row = Meeting.objects.filter(pk=meeting.pk).values_list("updated_at", "sequence", "status").first()
-        key = (meeting.pk, row, agg["n"], agg["top"], agg["answered"])
+        key = (meeting.pk, row, agg["n"], agg["top"], agg["answered"], names_generation())
         with _cache_lock:
             found = _cache.get(meeting.pk)
             if found is not None and found[0] == key:
@@ -191,6 +201,24 @@ class MeetingData:
     @property
     def confidential(self) -> bool:
         return self.meeting.sensitivity == Meeting.Sensitivity.CONFIDENTIAL
+
+
+LIVE = (Booking.Status.REQUESTED, Booking.Status.CONFIRMED)
+
+
+def rejected_rooms(bookings: Iterable[tuple[int, str]]) -> set[int]:
+    """Rooms (ids) whose every booking for the series' own sittings was rejected: the meeting
+    did not get them, so LOCATION no longer names them. (Released bookings belong to a
+    cancelled meeting or a changed room list and do not count as a refusal.)"""
+    seen: dict[int, bool] = {}
+    for room_id, status in bookings:
+        seen[room_id] = seen.get(room_id, True) and status == Booking.Status.REJECTED
+    return {room_id for room_id, all_rejected in seen.items() if all_rejected}
+
+
+def locations(data: MeetingData) -> tuple[str, ...]:
+    """Every LOCATION the series' invitation shows (master, then overridden sittings)."""
+    return (data.location(), *(data.location(o) for o in data.occurrences if o.is_exception and not o.is_cancelled))
 
 
 _cache: dict[int, tuple[Any, MeetingData]] = {}

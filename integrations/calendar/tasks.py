@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from integrations.calendar import delivery, reminders
+from integrations.calendar import delivery, feeds, reminders
 
 
 @db_task(retries=0)
@@ -31,3 +31,10 @@ def resend_deliveries() -> int:
 def send_reminders() -> int:
     # No lock on purpose: the Reminder row claim keeps two workers from sending twice.
     return reminders.run()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("quorum-invitations-feed-fragments")
+def refresh_feed_fragments() -> int:
+    """Keep every meeting in the feed window serialised (see feeds.refresh_stale)."""
+    return feeds.refresh_stale()

@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -92,7 +93,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         response["Content-Disposition"] = 'inline; filename="lich-hop.ics"'
         if encoding:
             response["Content-Encoding"] = encoding
-    response["Vary"] = "Accept-Encoding"
+    patch_vary_headers(response, ["Accept-Encoding"])
     response["ETag"] = result.etag
     response["Cache-Control"] = "private, max-age=300"
     response["Referrer-Policy"] = "no-referrer"

@@ -3,14 +3,19 @@ the foundation's create_meeting, plus helpers to write into a section with pycrd
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
 from pycrdt import Doc, Text
 
 from meetings import actions as meeting_actions
 from meetings.actions import AttendeeInput, MeetingInput, RoomChoice
 from meetings.models import Attendee, Meeting, Membership
+from minutes.testing import Server
 from tests.factories import at, make_user, working_day
 
 AGENDA = "1. Báo cáo tình hình khám chữa bệnh\n2. Kế hoạch tiêm chủng\n\n- Ý kiến các đơn vị"
@@ -88,3 +93,61 @@ async def close_db_after():
     from django.db import connections
 
     await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+# --- Real servers (uvicorn processes) on the test database --------------------------------
+
+
+def server_env(ttl: float | None = None) -> dict[str, str]:
+    """Environment of a server process that opens the test database (a file on SQLite; on
+    PostgreSQL the tests are transactional so it sees committed rows) and, with REDIS_URL,
+    its own channel-layer prefix on the shared Redis."""
+    db = connection.settings_dict
+    env = {
+        "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+        "QUORUM_TESTING": "true",
+        "CHANNELS_PREFIX": f"qmt{uuid.uuid4().hex[:8]}",
+        "LOG_LEVEL": "ERROR",
+    }
+    if ttl is not None:
+        env["MINUTES_PRESENCE_TTL"] = str(ttl)
+    if settings.IS_POSTGRES:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        env["DATABASE_URL"] = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    else:
+        env["SQLITE_PATH"] = str(db["NAME"])
+    return env
+
+
+def start_servers(n: int = 1, *, ttl: float | None = None, static: bool = False) -> list[Server]:
+    """n processes sharing one environment (so one channel-layer prefix), all answering."""
+    env = server_env(ttl)
+    new = [Server(env, static=static) for _ in range(n)]
+    try:
+        return [s.wait_ready() for s in new]
+    except BaseException:
+        for s in new:
+            s.stop()
+        raise
+
+
+@pytest.fixture
+def live_servers():
+    """start(n, ttl=…) → n uvicorn processes, stopped after the test."""
+    started: list[Server] = []
+
+    def start(n: int = 1, **kw) -> list[Server]:
+        new = start_servers(n, **kw)
+        started.extend(new)
+        return new
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def session_of(user) -> str:
+    """A session cookie value for `user` (as after logging in)."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
-from django.test import Client
 
 from minutes import actions
 from minutes.models import Section
-from minutes.testing import LiveClient, Server
+from minutes.testing import LiveClient
+from tests.minutes.conftest import session_of
 
 TTL = 3.0  # MINUTES_PRESENCE_TTL of the servers: heartbeats every second
 
@@ -31,42 +29,9 @@ pytestmark = [
 ]
 
 
-def server_env() -> dict[str, str]:
-    db = connection.settings_dict
-    env = {
-        "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
-        "QUORUM_TESTING": "true",
-        "MINUTES_PRESENCE_TTL": str(TTL),
-        "CHANNELS_PREFIX": f"qmt{uuid.uuid4().hex[:8]}",
-        "LOG_LEVEL": "ERROR",
-    }
-    if settings.IS_POSTGRES:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-        env["DATABASE_URL"] = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    else:
-        env["SQLITE_PATH"] = str(db["NAME"])
-    return env
-
-
 @pytest.fixture
-def servers():
-    started: list[Server] = []
-
-    def start(n: int = 1) -> list[Server]:
-        env = server_env()
-        new = [Server(env) for _ in range(n)]
-        started.extend(new)
-        return [s.wait_ready() for s in new]
-
-    yield start
-    for s in started:
-        s.stop()
-
-
-def session_of(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+def servers(live_servers):
+    return lambda n=1: live_servers(n, ttl=TTL)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    peer: Any = None  # the client's (host, port): one per SMTP connection
 
     @property
     def message(self) -> EmailMessage:
@@ -56,7 +57,8 @@ class SmtpSink:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return "451 4.3.0 Try again later"
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content or envelope.content, session.peer))
         return "250 Message accepted"
 
     def to(self, email: str) -> list[Received]:

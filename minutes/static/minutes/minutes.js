@@ -1,5 +1,7 @@
 // Live minutes editor: one Y.Doc per section bound to a <textarea>, presence list, and
 // "saved" only once the server acknowledged every update (it stores before it acks).
+// Updates not yet acknowledged are also kept in localStorage, so closing the tab (or the
+// browser dying) loses nothing: the next page load replays them (Yjs makes that idempotent).
 import * as Y from "./yjs.bundle.js";
 
 const data = JSON.parse(document.getElementById("minutes-data").textContent);
@@ -10,37 +12,120 @@ const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
 const toB64 = (u8) => { let s = ""; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
 const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
-const sections = new Map();  // id → {doc, text, area, preview}
-let ws = null, canEdit = false, status = data.status, me = null, heartbeat = 15;
-let nextId = 1, backoff = 500, everConnected = false;
-const pending = new Map();   // msg id → section id (sent, not yet acknowledged)
-const outbox = new Map();    // section id → [updates not yet sent]
+const sections = new Map();  // id → {id, doc, text, area, preview}
+let ws = null, ready = false, canEdit = false, status = data.status, me = null, heartbeat = 15;
+let nextId = 1, backoff = 500, reloadWhenSaved = false, everConnected = false, revisions = data.revisions;
+// Per section, every local update the server has not acknowledged: {update, id}; id is the
+// message that carried it, null while not yet sent. The list is mirrored in localStorage.
+const local = new Map();
 const people = new Map();    // conn → presence info
 const versions = new Map();  // section id → last stored version seen (a gap means a lost relay)
 
+// --- pending edits kept on this machine ------------------------------------------------
+// Key: quorum:minutes:<minutes>:<section>:<user>:<tab>. Per user, so a shared computer never
+// replays one person's text as another's; per tab, so two tabs do not erase each other's.
+const TAB = Math.random().toString(36).slice(2, 10);
+const PREFIX = `quorum:minutes:${data.id}:`;
+let storageOk = true;
+const keyOf = (sid) => `${PREFIX}${sid}:${me.uid}:${TAB}`;
+
+function persist(sid) {
+  if (!me) return;
+  const entries = local.get(sid) || [];
+  // Compact what is not yet sent into one update, so the list stays short while offline.
+  const unsent = entries.filter((e) => e.id === null);
+  if (unsent.length > 1) local.set(sid, [...entries.filter((e) => e.id !== null), { update: Y.mergeUpdates(unsent.map((e) => e.update)), id: null }]);
+  try {
+    const now = local.get(sid);
+    if (now.length) localStorage.setItem(keyOf(sid), toB64(Y.mergeUpdates(now.map((e) => e.update))));
+    else localStorage.removeItem(keyOf(sid));
+    storageOk = true;
+  } catch (err) {  // storage full or disabled: the beforeunload warning is the fallback
+    storageOk = false;
+  }
+}
+
+// Take over what earlier tabs of this user left for a section (they closed before the ack).
+function claimStored(sid) {
+  const mine = `${PREFIX}${sid}:${me.uid}:`, found = [];
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith(mine) && k !== keyOf(sid)) { found.push(fromB64(localStorage.getItem(k))); localStorage.removeItem(k); }
+    }
+  } catch (err) { storageOk = false; }
+  return found;
+}
+
+function forgetUnknownSections(known) {
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith(PREFIX) && !known.has(Number(k.slice(PREFIX.length).split(":")[0]))) localStorage.removeItem(k);
+    }
+  } catch (err) { /* nothing to clean */ }
+}
+
+const hasUnsaved = () => [...local.values()].some((l) => l.length);
+
+// --- save state ------------------------------------------------------------------------
+
 function setState(kind, label) { saveState.className = kind; saveState.textContent = label; }
 function refreshSaveState() {
-  if (!ws || ws.readyState !== WebSocket.OPEN) return setState("offline", "Mất kết nối — nội dung đang gõ được giữ lại và sẽ gửi khi kết nối lại");
-  if (pending.size || [...outbox.values()].some((q) => q.length)) return setState("pending", "Đang lưu…");
+  if (!ws || ws.readyState !== WebSocket.OPEN || !ready) {
+    return setState("offline", hasUnsaved()
+      ? "Mất kết nối — phần đang gõ được giữ trên máy này và sẽ gửi khi kết nối lại"
+      : (everConnected ? "Mất kết nối — đang kết nối lại…" : "Đang kết nối…"));
+  }
+  if (hasUnsaved()) return setState("pending", "Đang lưu…");
   setState("saved", "Đã lưu");
+  if (reloadWhenSaved) location.reload();
 }
+
+function showError(message) { const el = $("#conn-error"); el.textContent = message; el.hidden = false; }
+
+// --- sections ----------------------------------------------------------------------------
 
 function section(id) {
   let s = sections.get(id);
   if (s) return s;
-  const doc = new Y.Doc();
-  const text = doc.getText("text");
   const area = document.querySelector(`textarea[data-section="${id}"]`);
   const preview = document.querySelector(`[data-preview="${id}"]`);
-  s = { id, doc, text, area, preview };
+  s = { id, doc: null, text: null, area, preview };
   sections.set(id, s);
+  local.set(id, []);
+  attach(s, new Y.Doc());
+  if (area) {
+    area.addEventListener("input", () => {
+      const { doc, text } = s, before = text.toString(), after = area.value;
+      let p = 0; while (p < before.length && p < after.length && before[p] === after[p]) p++;
+      let q = 0; while (q < before.length - p && q < after.length - p && before[before.length - 1 - q] === after[after.length - 1 - q]) q++;
+      doc.transact(() => {
+        if (before.length - p - q > 0) text.delete(p, before.length - p - q);
+        if (after.length - p - q > 0) text.insert(p, after.slice(p, after.length - q));
+      }, "local");
+      schedulePreview(s, 300);
+    });
+    area.addEventListener("focus", () => send({ type: "focus", section: id, editing: canEdit && status === "draft" }));
+    area.addEventListener("blur", () => send({ type: "focus", section: null, editing: false }));
+  }
+  return s;
+}
+
+// Bind a Y.Doc to the section: local changes are queued (and kept), remote ones shown.
+function attach(s, doc) {
+  if (s.doc) s.doc.destroy();
+  s.doc = doc;
+  s.text = doc.getText("text");
+  const { id, area } = s;
   doc.on("update", (update, origin) => {
-    if (origin === "remote") return;
-    (outbox.get(id) || outbox.set(id, []).get(id)).push(update);
+    if (origin !== "local") return;  // remote, or replayed at connect (handled there)
+    local.get(id).push({ update, id: null });
+    persist(id);
     scheduleFlush();
   });
-  text.observe((event) => {
-    if (event.transaction.origin !== "remote" || !area) return;
+  s.text.observe((event) => {
+    if (event.transaction.origin === "local" || !area) return;
     // Keep the caret where it was relative to the surrounding text.
     let [start, end] = [area.selectionStart, area.selectionEnd], pos = 0;
     for (const op of event.delta) {
@@ -48,51 +133,60 @@ function section(id) {
       else if (op.insert) { const n = op.insert.length; if (pos < start) start += n; if (pos < end) end += n; pos += n; }
       else if (op.delete) { const n = op.delete; if (pos < start) start -= Math.min(n, start - pos); if (pos < end) end -= Math.min(n, end - pos); }
     }
-    area.value = text.toString();
+    area.value = s.text.toString();
     if (document.activeElement === area) area.setSelectionRange(start, end);
-    schedulePreview(s);
+    schedulePreview(s, 800);
   });
-  if (area) {
-    area.addEventListener("input", () => {
-      const before = text.toString(), after = area.value;
-      let p = 0; while (p < before.length && p < after.length && before[p] === after[p]) p++;
-      let q = 0; while (q < before.length - p && q < after.length - p && before[before.length - 1 - q] === after[after.length - 1 - q]) q++;
-      doc.transact(() => {
-        if (before.length - p - q > 0) text.delete(p, before.length - p - q);
-        if (after.length - p - q > 0) text.insert(p, after.slice(p, after.length - q));
-      }, "local");
-      schedulePreview(s);
-    });
-    area.addEventListener("focus", () => send({ type: "focus", section: id, editing: canEdit }));
-    area.addEventListener("blur", () => send({ type: "focus", section: null, editing: false }));
-  }
-  return s;
+}
+
+// After a refusal the local document holds text the server will never take: start the
+// section again from the server's state, so the page shows what is really stored.
+const rebasing = new Set();
+function rebase(sid) {
+  rebasing.add(sid);
+  send({ type: "sync", section: sid, sv: "" });
 }
 
 let flushTimer = null;
 function scheduleFlush() { if (!flushTimer) flushTimer = setTimeout(flush, 40); refreshSaveState(); }
 function flush() {
   flushTimer = null;
-  if (!ws || ws.readyState !== WebSocket.OPEN) return refreshSaveState();
-  for (const [sid, queue] of outbox) {
-    if (!queue.length) continue;
+  if (!ready || !ws || ws.readyState !== WebSocket.OPEN) return refreshSaveState();
+  for (const [sid, entries] of local) {
+    const unsent = entries.filter((e) => e.id === null);
+    if (!unsent.length) continue;
     const id = nextId++;
-    pending.set(id, sid);
-    send({ type: "update", id, section: sid, update: toB64(Y.mergeUpdates(queue.splice(0))) });
+    unsent.forEach((e) => { e.id = id; });
+    send({ type: "update", id, section: sid, update: toB64(Y.mergeUpdates(unsent.map((e) => e.update))) });
   }
   refreshSaveState();
 }
 
-const previewTimers = new Map();
-function schedulePreview(s) {
+// Settle the entries a message carried: acknowledged (stored) or refused for good.
+function settle(msgId, refused = false) {
+  for (const [sid, entries] of local) {
+    if (!entries.some((e) => e.id === msgId)) continue;
+    local.set(sid, entries.filter((e) => e.id !== msgId));
+    persist(sid);
+    if (refused) rebase(sid);
+  }
+}
+
+// The server renders Markdown (sanitised with nh3); only the latest answer is shown.
+const previewTimers = new Map(), previewSeq = new Map();
+function schedulePreview(s, delay) {
   clearTimeout(previewTimers.get(s.id));
   previewTimers.set(s.id, setTimeout(async () => {
-    const r = await api("/minutes/preview/", { text: s.text.toString() });
-    if (r.html !== undefined && s.preview) s.preview.innerHTML = r.html;  // sanitised by the server (nh3)
-  }, 300));
+    const seq = (previewSeq.get(s.id) || 0) + 1;
+    previewSeq.set(s.id, seq);
+    const r = await api("/minutes/preview/", { text: s.text.toString() }, { quiet: true });
+    if (previewSeq.get(s.id) === seq && r.html !== undefined && s.preview) s.preview.innerHTML = r.html;
+  }, delay));
 }
 
 function send(msg) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); }
+
+// --- presence ------------------------------------------------------------------------------
 
 function renderPresence() {
   const byUser = new Map();
@@ -101,52 +195,95 @@ function renderPresence() {
     byUser.set(p.uid, prev ? { ...prev, editing: prev.editing || p.editing, section: p.section ?? prev.section } : p);
   }
   const list = $("#presence");
-  list.replaceChildren(...[...byUser.values()].map((p) => {
+  const everyone = [...byUser.values()].sort((a, b) => (b.uid === me?.uid) - (a.uid === me?.uid) || a.name.localeCompare(b.name, "vi"));
+  list.replaceChildren(...everyone.map((p) => {
     const li = document.createElement("li");
     const title = p.section ? (data.sections.find((s) => s.id === p.section) || {}).title : "";
-    li.textContent = `${p.name}${p.unit ? " (" + p.unit + ")" : ""}${p.editing ? " — đang soạn" : " — đang xem"}${title ? ": " + title : ""}`;
+    const name = document.createElement("strong");
+    name.textContent = p.name;
+    const you = document.createElement("span");
+    you.className = "muted"; you.textContent = p.uid === me?.uid ? " (bạn)" : "";
+    const doing = document.createElement("div");
+    doing.className = "doing";
+    doing.textContent = [p.unit, (p.editing ? "đang soạn" : "đang xem") + (title ? `: ${title}` : "")].filter(Boolean).join(" · ");
+    li.append(name, you, doing);
     li.dataset.uid = p.uid;
     if (p.editing) li.className = "editing";
     return li;
   }));
+  $("#presence-count").textContent = everyone.length ? `(${everyone.length})` : "";
   document.querySelectorAll(".who-here").forEach((b) => {
     const sid = Number(b.dataset.for);
-    b.textContent = [...byUser.values()].filter((p) => p.section === sid && p.editing).map((p) => p.name).join(", ");
+    b.textContent = everyone.filter((p) => p.section === sid && p.editing && p.uid !== me?.uid).map((p) => p.name).join(", ");
   });
 }
 
 function applyEditable() {
   const editable = canEdit && status === "draft";
-  document.querySelectorAll("textarea[data-section]").forEach((a) => { a.disabled = !editable; });
+  document.querySelectorAll("textarea[data-section]").forEach((a) => {
+    a.disabled = !editable;
+    a.placeholder = editable ? "Ghi nội dung thảo luận (Markdown)…" : "Chưa có nội dung.";
+  });
   document.querySelectorAll(".editor-only").forEach((el) => { el.hidden = !editable; });
   $("#status-label").textContent = status === "issued" ? "Đã ban hành" : "Đang soạn";
+  $("#status-label").className = `status ${status}`;
+  $("#read-only-note").hidden = editable;
+  $("#read-only-note").textContent = status === "issued"
+    ? "Biên bản đã ban hành: chỉ xem, không sửa được nữa."
+    : "Bạn đang xem biên bản; chỉ thư ký, chủ trì và người được giao ghi biên bản mới sửa được.";
+  renderRevisions();
+}
+
+// --- the socket --------------------------------------------------------------------------
+
+function onInit(msg) {
+  everConnected = true; ready = true; backoff = 500;
+  me = msg.me; canEdit = msg.can_edit; status = msg.status; heartbeat = msg.heartbeat;
+  $("#conn-error").hidden = true;
+  forgetUnknownSections(new Set(msg.sections.map((s) => s.id)));
+  let refused = false;
+  for (const s of msg.sections) {
+    const sec = section(s.id);
+    const server = new Y.Doc();
+    if (s.state) Y.applyUpdate(server, fromB64(s.state));
+    if (s.state) Y.applyUpdate(sec.doc, fromB64(s.state), "remote");
+    for (const stored of claimStored(s.id)) Y.applyUpdate(sec.doc, stored, "replay");
+    // Whatever we have that the server lacks: typed offline, sent but never acknowledged,
+    // or left by a closed tab. Sent again as one update (the server merges it idempotently).
+    const missing = Y.encodeStateAsUpdate(sec.doc, Y.encodeStateVector(server));
+    const unsaved = missing.length > 2;
+    if (unsaved && !(canEdit && status === "draft")) { refused = true; rebasing.add(s.id); }
+    local.set(s.id, unsaved && canEdit && status === "draft" ? [{ update: missing, id: null }] : []);
+    persist(s.id);
+    versions.set(s.id, s.version);
+    if (sec.area && sec.area.value !== sec.text.toString()) sec.area.value = sec.text.toString();
+  }
+  people.clear();
+  for (const p of msg.presence) people.set(p.conn, p);
+  renderPresence(); applyEditable(); flush();
+  for (const sid of rebasing) send({ type: "sync", section: sid, sv: "" });
+  if (refused) showError("Biên bản đã ban hành hoặc bạn không còn quyền sửa: phần gõ khi mất kết nối không được lưu.");
 }
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   ws = new WebSocket(`${proto}://${location.host}/ws/minutes/${data.occurrence}/`);
+  ready = false;
   let beat = null;
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === "init") {
-      everConnected = true; backoff = 500; me = msg.me; canEdit = msg.can_edit; status = msg.status;
-      heartbeat = msg.heartbeat; beat = setInterval(() => send({ type: "heartbeat" }), heartbeat * 1000);
-      $("#conn-error").hidden = true;
-      for (const s of msg.sections) {
-        const sec = section(s.id);
-        const fresh = new Y.Doc();
-        if (s.state) Y.applyUpdate(fresh, fromB64(s.state));
-        // Whatever we have that the server lacks (typed offline, or sent but never acknowledged).
-        const missing = Y.encodeStateAsUpdate(sec.doc, Y.encodeStateVector(fresh));
-        if (s.state) Y.applyUpdate(sec.doc, fromB64(s.state), "remote");
-        outbox.set(s.id, missing.length > 2 ? [missing] : []);
-        versions.set(s.id, s.version);
-        if (sec.area && sec.area.value !== sec.text.toString()) sec.area.value = sec.text.toString();
-      }
-      pending.clear();
-      people.clear();
-      for (const p of msg.presence) people.set(p.conn, p);
-      renderPresence(); applyEditable(); flush();
+      beat = setInterval(() => send({ type: "heartbeat" }), msg.heartbeat * 1000);
+      onInit(msg);
+    } else if (msg.type === "sync" && rebasing.has(msg.section)) {
+      rebasing.delete(msg.section);
+      const sec = section(msg.section), fresh = new Y.Doc();
+      Y.applyUpdate(fresh, fromB64(msg.update), "remote");
+      attach(sec, fresh);
+      local.set(msg.section, []); persist(msg.section);
+      versions.set(msg.section, msg.version);
+      if (sec.area) sec.area.value = sec.text.toString();
+      schedulePreview(sec, 0); refreshSaveState();
     } else if (msg.type === "update" || msg.type === "sync") {
       const sec = section(msg.section);
       Y.applyUpdate(sec.doc, fromB64(msg.update), "remote");
@@ -156,60 +293,102 @@ function connect() {
       }
       versions.set(msg.section, Math.max(last, msg.version || 0));
     } else if (msg.type === "ack") {
-      pending.delete(msg.id);
+      settle(msg.id);
       // Our own stored version: the next relayed one continues from here.
       if ((versions.get(msg.section) || 0) + 1 === msg.version) versions.set(msg.section, msg.version);
       refreshSaveState();
     } else if (msg.type === "error") {
-      if (msg.id !== null && msg.id !== undefined) pending.delete(msg.id);
-      $("#conn-error").textContent = msg.message; $("#conn-error").hidden = false; refreshSaveState();
+      // Refusals are final (read-only, issued, not this meeting's section): say so, drop them.
+      if (msg.id !== null && msg.id !== undefined) settle(msg.id, true);
+      showError(msg.message); refreshSaveState();
     } else if (msg.type === "presence") {
       if (msg.event === "leave") msg.conns.forEach((c) => people.delete(c)); else people.set(msg.who.conn, msg.who);
       renderPresence();
     } else if (msg.type === "status") {
-      status = msg.status; applyEditable();
-    } else if (msg.type === "changed" || msg.type === "section_added") {
-      reloadStructure(msg.type === "section_added");
+      status = msg.status; applyEditable(); reloadStructure();
+    } else if (msg.type === "changed") {
+      reloadStructure();
+    } else if (msg.type === "section_added") {
+      // A new agenda item: rebuild the page once nothing is waiting for the server
+      // (unsaved text would survive a reload anyway, through localStorage).
+      reloadWhenSaved = true; refreshSaveState();
     }
   };
   ws.onclose = (ev) => {
-    clearInterval(beat); refreshSaveState();
-    if (ev.code >= 4400 && ev.code < 4410 && ev.code !== 4400) {  // refused: do not retry
-      $("#conn-error").textContent = ev.reason || "Không mở được biên bản."; $("#conn-error").hidden = false; return;
+    clearInterval(beat); ready = false; refreshSaveState();
+    if ([4401, 4403, 4404].includes(ev.code)) {  // refused: retrying cannot help
+      showError(ev.reason || "Không mở được biên bản."); return;
     }
     setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
   };
 }
 
-async function api(url, body) {
-  const r = await fetch(url, { method: body === undefined ? "GET" : "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: body === undefined ? undefined : JSON.stringify(body) });
+// --- the rest of the page (plain HTTP) ----------------------------------------------------------
+
+async function api(url, body, { quiet = false } = {}) {
+  let r;
+  try {
+    r = await fetch(url, { method: body === undefined ? "GET" : "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    if (!quiet) showError("Không gửi được tới máy chủ, hãy thử lại.");
+    return {};
+  }
   const json = await r.json().catch(() => ({}));
-  if (!r.ok) { $("#conn-error").textContent = json.message || `Lỗi ${r.status}`; $("#conn-error").hidden = false; }
-  return json;
+  if (!r.ok && !quiet) showError(json.message || `Lỗi ${r.status}`);
+  return r.ok ? json : { ...json, failed: true };
 }
 
-async function reloadStructure(reloadPage) {
-  if (reloadPage) return location.reload();
+const esc = (t) => String(t ?? "").replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]));
+const vnDate = (iso) => (iso ? iso.split("-").reverse().join("/") : "");
+
+async function reloadStructure() {
   const d = await api(`/minutes/${data.occurrence}/data/`);
   if (!d.conclusions) return;
-  $("#conclusions").innerHTML = d.conclusions.map((c) => `<li>${c.html}</li>`).join("");
-  const esc = (t) => String(t ?? "").replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]));
-  $("#action-items").innerHTML = d.action_items.map((a) => `<tr><td>${a.number}</td><td>${esc(a.what)}</td><td>${esc(a.owner_user ? a.owner_user.name : a.owner_unit.name)}</td><td>${esc(a.due_date)}</td><td>${esc(a.status_label)}</td></tr>`).join("");
-  $("#attendance").innerHTML = d.attendance.map((r) => `<tr><td>${esc(r.unit)}</td><td>${esc(r.name)}</td><td>${esc(r.status_label)}</td><td>${esc(r.reason)}${esc(r.substitute_name)}</td></tr>`).join("");
-  $("#revisions").innerHTML = d.revisions.map((r) => `<li>#${r.number} · ${esc(r.at)} · ${esc(r.reason_label)}</li>`).join("");
+  $("#conclusions").innerHTML = d.conclusions.map((c) => `<li>${c.is_decision ? '<span class="tag">Quyết định</span> ' : ""}${c.html}</li>`).join("")
+    || '<li class="empty">Chưa có kết luận.</li>';
+  $("#action-items").innerHTML = d.action_items.map((a) => `<tr><td>${a.number}</td><td>${esc(a.what)}</td><td>${esc(a.owner_user ? a.owner_user.name : a.owner_unit.name)}</td><td>${esc(vnDate(a.due_date))}</td><td><span class="st ${esc(a.status)}">${esc(a.status_label)}</span></td></tr>`).join("")
+    || '<tr class="empty"><td colspan="5">Chưa giao việc nào.</td></tr>';
+  $("#attendance").innerHTML = d.attendance.map((r) => `<tr><td>${esc(r.unit) || "—"}</td><td>${esc(r.name)}</td><td><span class="st ${esc(r.status)}">${esc(r.status_label)}</span></td><td>${esc(r.reason)}${r.reason && r.substitute_name ? "; " : ""}${esc(r.substitute_name)}</td></tr>`).join("");
+  revisions = d.revisions; renderRevisions();
 }
+
+function renderRevisions() {
+  const list = $("#revisions");
+  list.innerHTML = revisions.map((r, i) => `<li data-number="${r.number}"><strong>#${r.number}</strong> · ${esc(r.at)}<br><span class="muted">${esc(r.reason_label)}${r.authors.length ? " · " + esc(r.authors.join(", ")) : ""}</span>`
+    + (i + 1 < revisions.length ? ` <button type="button" class="link diff" data-a="${revisions[i + 1].number}" data-b="${r.number}">So với #${revisions[i + 1].number}</button>` : "")
+    + (canEdit && status === "draft" ? ` <button type="button" class="link restore" data-number="${r.number}">Khôi phục</button>` : "")
+    + "</li>").join("") || '<li class="empty">Chưa có phiên bản nào.</li>';
+}
+
+$("#revisions").addEventListener("click", async (e) => {
+  const b = e.target.closest("button");
+  if (!b) return;
+  if (b.classList.contains("diff")) {
+    const d = await api(`/minutes/${data.occurrence}/revisions/${b.dataset.a}/diff/${b.dataset.b}/`);
+    if (!d.sections) return;
+    const changed = d.sections.filter((s) => s.changed);
+    $("#diff").textContent = changed.length ? changed.map((s) => `## ${s.title}\n${s.diff}`).join("\n\n") : `#${d.from} và #${d.to} giống nhau.`;
+    $("#diff").hidden = false;
+  } else if (b.classList.contains("restore")) {
+    if (!confirm(`Khôi phục nội dung phiên bản #${b.dataset.number}? Nội dung hiện tại được lưu thành một phiên bản trước khi khôi phục.`)) return;
+    await api(`/minutes/${data.occurrence}/revisions/${b.dataset.number}/restore/`, {});
+    reloadStructure();
+  }
+});
 
 $("#add-conclusion")?.addEventListener("submit", async (e) => {
   e.preventDefault(); const f = e.target;
-  await api(`/minutes/${data.occurrence}/conclusions/`, { text: f.text.value, is_decision: f.is_decision.checked });
-  f.reset(); reloadStructure();
+  const r = await api(`/minutes/${data.occurrence}/conclusions/`, { text: f.text.value, is_decision: f.is_decision.checked });
+  if (!r.failed) f.reset();
+  reloadStructure();
 });
 $("#add-action")?.addEventListener("submit", async (e) => {
   e.preventDefault(); const f = e.target;
-  await api(`/minutes/${data.occurrence}/actions/`, { what: f.what.value, owner_user: f.owner_user.value || null,
+  const r = await api(`/minutes/${data.occurrence}/actions/`, { what: f.what.value, owner_user: f.owner_user.value || null,
     owner_unit: f.owner_unit.value || null, due_date: f.due_date.value || null });
-  f.reset(); reloadStructure();
+  if (!r.failed) f.reset();
+  reloadStructure();
 });
 $("#save-revision")?.addEventListener("click", async () => { await api(`/minutes/${data.occurrence}/revisions/`, {}); reloadStructure(); });
 $("#issue")?.addEventListener("click", async () => {
@@ -217,5 +396,7 @@ $("#issue")?.addEventListener("click", async () => {
 });
 
 for (const s of data.sections) section(s.id);
-window.addEventListener("beforeunload", (e) => { if (pending.size || [...outbox.values()].some((q) => q.length)) e.preventDefault(); });
+renderRevisions();
+// Unsaved text normally survives closing the tab (localStorage); warn only if it cannot.
+window.addEventListener("beforeunload", (e) => { if (hasUnsaved() && !storageOk) e.preventDefault(); });
 connect();
