@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.utils import timezone
 from rest_framework import authentication, exceptions
@@ -30,11 +30,11 @@ class _Rows:
             if found:
                 self.converters.append((i, col, found))
 
-    def make(self, values: list[Any]) -> Model:
+    def make(self, values: list[Any], conn: Any) -> Model:
         for i, col, found in self.converters:
             for convert in found:
-                values[i] = convert(values[i], col, connection)
-        return self.model.from_db(connection.alias, None, values)
+                values[i] = convert(values[i], col, conn)
+        return self.model.from_db(conn.alias, None, values)
 
 
 _lookup_sql: dict[str, tuple[str, _Rows, _Rows]] = {}
@@ -60,8 +60,9 @@ def active_token(key: str) -> ApiToken | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    token = tokens.make(list(row[: tokens.size]))
-    token.user = users.make(list(row[tokens.size:]))
+    conn = connections[DEFAULT_DB_ALIAS]
+    token = tokens.make(list(row[: tokens.size]), conn)
+    token.user = users.make(list(row[tokens.size:]), conn)
     return token
 
 

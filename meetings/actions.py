@@ -22,6 +22,7 @@ from meetings.booking import (
     Clash,
     Planned,
     find_clashes,
+    insert,
     insert_bookings,
     insert_catches_clashes,
     is_overlap_violation,
@@ -450,8 +451,9 @@ def create_meeting(
     planned: list[Planned] = []
     try:
         with transaction.atomic():
-            meeting.save(force_insert=True)
-            occurrences = Occurrence.objects.bulk_create(
+            # Like bulk_create, no model signals: meeting changes are announced through the outbox.
+            insert([meeting])
+            occurrences = insert([
                 Occurrence(
                     meeting=meeting,
                     index=i,
@@ -462,19 +464,11 @@ def create_meeting(
                     cancelled_individually=s in skipped,
                 )
                 for i, s in enumerate(starts)
-            )
-            if not occurrences[0].pk:  # backends that do not return ids from bulk inserts
-                occurrences = list(meeting.occurrences.order_by("index"))
-            if choices:
-                MeetingRoom.objects.bulk_create(
-                    MeetingRoom(meeting=meeting, room=c.room, expected_attendees=c.expected or 0) for c in choices
-                )
-            if attendees:
-                # A new meeting has no attendee rows yet: insert, nothing to reconcile.
-                Attendee.objects.bulk_create(
-                    Attendee(meeting=meeting, email=a.email, name=a.name, user=a.user, unit=a.unit, role=a.role)
-                    for a in attendees
-                )
+            ])
+            insert([MeetingRoom(meeting=meeting, room=c.room, expected_attendees=c.expected or 0) for c in choices])
+            # A new meeting has no attendee rows yet: insert, nothing to reconcile.
+            insert([Attendee(meeting=meeting, email=a.email, name=a.name, user=a.user, unit=a.unit, role=a.role)
+                    for a in attendees])
             entries = [audit.entry(actor, "meeting.created", meeting, None, audit.snapshot(meeting), meeting)]
             if booking_now:
                 planned = _plan(actor, [o for o in occurrences if not o.is_cancelled], choices)

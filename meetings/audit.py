@@ -98,10 +98,9 @@ def entries_for(actor: User | None, action: str, objs: list[models.Model], meeti
 
 def write(entries: list[AuditEntry]) -> None:
     """Append entries with one INSERT, whatever their number."""
-    from meetings.models import AuditEntry
+    from meetings.booking import insert
 
-    if entries:
-        AuditEntry.objects.bulk_create(entries)
+    insert(entries)
 
 
 def record(

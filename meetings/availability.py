@@ -4,6 +4,7 @@ already busy, and when nothing fits, the next slots that do.
 A fixed number of queries whatever the data size: the free rooms (1, memberships and
 bookings as subqueries), busy attendees (1, only when attendees are asked about), and
 only when nothing fits, the candidate rooms and the bookings of the search horizon (2).
+The room query is written by hand (see _rooms): it is the request users run most.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 from django.utils import timezone
 
@@ -85,11 +86,11 @@ class _Columns:
             if found:
                 self.converters.append((i, col, found))
 
-    def make(self, values: list[Any]) -> Model:
+    def make(self, values: list[Any], conn: Any) -> Model:
         for i, col, found in self.converters:
             for convert in found:
-                values[i] = convert(values[i], col, connection)
-        return self.model.from_db(connection.alias, None, values)
+                values[i] = convert(values[i], col, conn)
+        return self.model.from_db(conn.alias, None, values)
 
 
 _columns: dict[str, tuple[_Columns, _Columns]] = {}
@@ -171,11 +172,12 @@ def _rooms(user: User, q: Query, *, free: bool) -> list[Room]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection, not the proxy (per-attribute lookups)
     for row in rows:
-        room = rooms_c.make(list(row[:n]))
+        room = rooms_c.make(list(row[:n]), conn)
         unit = units.get(row[n])
         if unit is None:
-            unit = units[row[n]] = units_c.make(list(row[n:-1]))
+            unit = units[row[n]] = units_c.make(list(row[n:-1]), conn)
         room.unit = unit
         room.own = bool(row[-1])
         result.append(room)

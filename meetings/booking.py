@@ -2,8 +2,10 @@
 
 Guarantee, whatever the concurrency:
 - PostgreSQL: an exclusion constraint over (room, [blocked_start, blocked_end)) for
-  confirmed bookings (migration 0002). The pre-check below gives readable errors; the
-  constraint catches the race between two transactions that both passed it.
+  confirmed bookings (migration 0002). For confirmed bookings the INSERT itself is the
+  check (insert_catches_clashes); when the constraint refuses a row, the clashes are looked
+  up to name every one of them. Requested bookings, which the constraint does not cover,
+  are pre-checked with one query.
 - SQLite: every transaction starts with BEGIN IMMEDIATE (settings), so the pre-check and
   the insert run under the database write lock, one writer at a time.
 """
@@ -15,8 +17,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -170,7 +181,7 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
     for attempt in range(3):
         try:
             with transaction.atomic():
-                created = Booking.objects.bulk_create([bookings[i] for i in order])
+                created = insert([bookings[i] for i in order])
             break
         except OperationalError as exc:
             # Two transactions inserting overlapping rows check the exclusion constraint
@@ -194,6 +205,46 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
     for i, booking in zip(order, created, strict=True):
         result[i] = booking
     return result
+
+
+_insert_sql: dict[tuple[type[Model], str, int], tuple[str, list[Any]]] = {}
+
+
+def insert(objs: Iterable[Any]) -> list[Any]:
+    """INSERT new instances of one model in one statement and set their ids: what
+    bulk_create() does on backends that return ids (field defaults, auto_now, the same
+    get_db_prep_save), without building and compiling an InsertQuery for every call,
+    which on the booking path cost more CPU than PostgreSQL's own work. No signals are
+    sent (as with bulk_create). The statement text depends only on the model and the
+    number of rows, so PostgreSQL can keep it prepared."""
+    objs = list(objs)
+    if len(objs) > 200:  # stay far below the backends' limits on parameters per statement
+        return [o for i in range(0, len(objs), 200) for o in insert(objs[i:i + 200])]
+    if not objs:
+        return objs
+    model = type(objs[0])
+    conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection, not the proxy (per-attribute lookups)
+    key = (model, conn.vendor, len(objs))
+    if key not in _insert_sql:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if f is not meta.pk]
+        columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        _insert_sql[key] = (
+            f"INSERT INTO {conn.ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608 - names from models
+            f"VALUES {', '.join([row] * len(objs))} RETURNING {conn.ops.quote_name(meta.pk.column)}",
+            fields,
+        )
+    sql, fields = _insert_sql[key]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchall()
+    for obj, (pk,) in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = conn.alias
+    return objs
 
 
 def _sqlstate(exc: Exception) -> str | None:

@@ -86,12 +86,11 @@ def emit(meeting: Meeting, event: str, **payload: Any) -> list[OutboxMessage]:
 
 def put(rows: list[OutboxMessage]) -> list[OutboxMessage]:
     """Save outbox rows and kick them after commit."""
-    from meetings.models import OutboxMessage
+    from meetings.booking import insert
 
     if not rows:
         return []
-    # bulk_create returns ids on PostgreSQL and SQLite ≥ 3.35.
-    created = OutboxMessage.objects.bulk_create(rows)
+    created = insert(rows)  # one INSERT … RETURNING id (PostgreSQL, SQLite ≥ 3.35)
     ids = [row.pk for row in created]
     transaction.on_commit(lambda: _kick(ids))
     return created

@@ -62,8 +62,13 @@ def wants(meeting: Meeting, event: str, payload: dict[str, Any]) -> bool:
     (so a Zoom host is reserved, or refused, atomically with the change)."""
     if event not in EVENTS:
         return False  # our own online_link_changed, booking decisions, …
-    if not meeting.is_online and not OnlineRoom.objects.filter(occurrence__meeting=meeting).exists():
-        return False
+    if not meeting.is_online:
+        # A brand-new in-person meeting cannot have rooms yet (a split's new series can: its
+        # occurrences moved over with theirs), so the common case needs no query.
+        if event == "created" and not payload.get("split_from"):
+            return False
+        if not OnlineRoom.objects.filter(occurrence__meeting=meeting).exists():
+            return False
     return bool(plan_meeting(meeting))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,10 +56,13 @@ def _busy(host_ids: list[int], start: datetime, end: datetime, occurrence_id: in
     )
 
 
-def _is_overlap(exc: IntegrityError) -> bool:
+def _sqlstate(exc: Exception) -> str | None:
     cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
-    return sqlstate == "23P01" or "zoom_allocation_no_overlap" in str(exc)
+    return getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
+
+
+def _is_overlap(exc: IntegrityError) -> bool:
+    return _sqlstate(exc) == "23P01" or "zoom_allocation_no_overlap" in str(exc)
 
 
 def reserve(occurrence: Occurrence, meeting: Meeting) -> HostAllocation:
@@ -78,22 +81,30 @@ def reserve(occurrence: Occurrence, meeting: Meeting) -> HostAllocation:
     for host in hosts:
         if host.pk in busy:
             continue
-        try:
-            with transaction.atomic():  # a savepoint: a lost race leaves the transaction usable
-                if current is None:
-                    current = HostAllocation.objects.create(
-                        host=host, occurrence=occurrence, blocked_start=start, blocked_end=end
-                    )
-                else:
-                    HostAllocation.objects.filter(pk=current.pk).update(
-                        host=host, blocked_start=start, blocked_end=end, active=True
-                    )
-                    current.host, current.blocked_start, current.blocked_end, current.active = host, start, end, True
-            return current
-        except IntegrityError as exc:
-            if not _is_overlap(exc):
-                raise
-            continue  # another transaction took this host a moment ago
+        for attempt in range(3):
+            try:
+                with transaction.atomic():  # a savepoint: a lost race leaves the transaction usable
+                    if current is None:
+                        current = HostAllocation.objects.create(
+                            host=host, occurrence=occurrence, blocked_start=start, blocked_end=end
+                        )
+                    else:
+                        HostAllocation.objects.filter(pk=current.pk).update(
+                            host=host, blocked_start=start, blocked_end=end, active=True
+                        )
+                        current.host, current.blocked_start, current.blocked_end, current.active = host, start, end, True
+                return current
+            except IntegrityError as exc:
+                if not _is_overlap(exc):
+                    raise
+                break  # another transaction took this host a moment ago
+            except OperationalError as exc:
+                # Two transactions inserting overlapping allocations check the exclusion
+                # constraint against each other's uncommitted row: PostgreSQL aborts one as
+                # a deadlock (its savepoint is gone). Inserting again waits for the winner,
+                # then meets the constraint (or succeeds if the winner rolled back).
+                if _sqlstate(exc) != "40P01" or attempt == 2:
+                    raise
     raise NoFreeHost(occurrence)
 
 
