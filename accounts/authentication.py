@@ -2,42 +2,19 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from accounts.models import TOKEN_PREFIX, ApiToken, User
+from meetings.rawsql import ModelColumns
 
 TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}_([0-9a-f]{{16}})_([A-Za-z0-9_\-]{{20,100}})$")
 
 
-class _Rows:
-    """Columns of a model for a hand-written SELECT, and rows back into instances with the
-    backend's converters applied (what the ORM's iterator does)."""
-
-    def __init__(self, model: type[Model], alias: str) -> None:
-        self.model = model
-        self.size = len(model._meta.concrete_fields)
-        self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
-        self.converters = []
-        for i, f in enumerate(model._meta.concrete_fields):
-            col = f.get_col(alias)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                self.converters.append((i, col, found))
-
-    def make(self, values: list[Any], conn: Any) -> Model:
-        for i, col, found in self.converters:
-            for convert in found:
-                values[i] = convert(values[i], col, conn)
-        return self.model.from_db(conn.alias, None, values)
-
-
-_lookup_sql: dict[str, tuple[str, _Rows, _Rows]] = {}
+_lookup_sql: dict[str, tuple[str, ModelColumns, ModelColumns]] = {}
 
 
 def active_token(key: str) -> ApiToken | None:
@@ -47,7 +24,7 @@ def active_token(key: str) -> ApiToken | None:
     the query cost more than the database's work (ApiToken.objects.active() semantics).
     """
     if connection.vendor not in _lookup_sql:
-        tokens, users = _Rows(ApiToken, "t"), _Rows(User, "u")
+        tokens, users = ModelColumns(ApiToken, "t"), ModelColumns(User, "u")
         sql = (
             f"SELECT {tokens.sql}, {users.sql} FROM {ApiToken._meta.db_table} t "  # noqa: S608 - table names from models
             f"JOIN {User._meta.db_table} u ON u.id = t.user_id "

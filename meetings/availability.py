@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
 from django.utils import timezone
 
 from meetings.models import (
@@ -29,6 +28,7 @@ from meetings.models import (
     Room,
     Unit,
 )
+from meetings.rawsql import ModelColumns
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -71,34 +71,12 @@ class Result:
     next_slots: list[Slot]
 
 
-class _Columns:
-    """The concrete columns of a model, in field order, with the backend's converters: rows
-    of the finder's hand-written query become model instances as the ORM would make them."""
-
-    def __init__(self, model: type[Model], alias: str) -> None:
-        self.model = model
-        self.fields = list(model._meta.concrete_fields)
-        self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in self.fields)
-        self.converters = []
-        for i, f in enumerate(self.fields):
-            col = f.get_col(alias)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                self.converters.append((i, col, found))
-
-    def make(self, values: list[Any], conn: Any) -> Model:
-        for i, col, found in self.converters:
-            for convert in found:
-                values[i] = convert(values[i], col, conn)
-        return self.model.from_db(conn.alias, None, values)
+_columns: dict[str, tuple[ModelColumns, ModelColumns]] = {}
 
 
-_columns: dict[str, tuple[_Columns, _Columns]] = {}
-
-
-def _room_columns() -> tuple[_Columns, _Columns]:
+def _room_columns() -> tuple[ModelColumns, ModelColumns]:
     if connection.vendor not in _columns:
-        _columns[connection.vendor] = (_Columns(Room, "r"), _Columns(Unit, "u"))
+        _columns[connection.vendor] = (ModelColumns(Room, "r"), ModelColumns(Unit, "u"))
     return _columns[connection.vendor]
 
 
@@ -168,7 +146,7 @@ def _rooms(user: User, q: Query, *, free: bool) -> list[Room]:
     )
     n = len(rooms_c.fields)
     result = []
-    units: dict[Any, Model] = {}  # one Unit object per unit
+    units: dict[Any, Unit] = {}  # one Unit object per unit
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
