@@ -969,9 +969,14 @@ def reject_booking(actor: User, booking: Booking, note: str = "") -> Booking:
 def mark_past_occurrences_held(now: datetime | None = None) -> int:
     """Occurrences that have ended become 'held'; a meeting whose last one ended too."""
     now = now or timezone.now()
-    done = Occurrence.objects.filter(status=Occurrence.Status.SCHEDULED, end__lte=now).update(status=Occurrence.Status.HELD)
-    finished = Meeting.objects.filter(status=Meeting.Status.SCHEDULED).exclude(
-        Q(occurrences__status=Occurrence.Status.SCHEDULED)
+    live = [Meeting.Status.SCHEDULED, Meeting.Status.REQUESTED]
+    done = Occurrence.objects.filter(
+        status=Occurrence.Status.SCHEDULED, end__lte=now, meeting__status__in=live
+    ).update(status=Occurrence.Status.HELD)
+    finished = (
+        Meeting.objects.filter(status__in=live, occurrences__status=Occurrence.Status.HELD)
+        .exclude(Q(occurrences__status=Occurrence.Status.SCHEDULED))
+        .values("pk")
     )
-    finished.filter(occurrences__status=Occurrence.Status.HELD).update(status=Meeting.Status.HELD)
+    Meeting.objects.filter(pk__in=finished).update(status=Meeting.Status.HELD)
     return done

@@ -187,3 +187,12 @@ def drain(limit: int = 200) -> int:
     for pk in ids:
         process(pk)
     return len(ids)
+
+
+def purge(older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete rows finished successfully long ago; failed rows stay for the admins."""
+    from meetings.models import OutboxMessage
+
+    cutoff = timezone.now() - older_than
+    deleted, _ = OutboxMessage.objects.filter(status=OutboxMessage.Status.DONE, done_at__lt=cutoff).delete()
+    return deleted

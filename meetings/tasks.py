@@ -3,7 +3,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from meetings import outbox
+from meetings import actions, outbox
 
 
 @db_task()
@@ -16,3 +16,15 @@ def process_outbox_message(pk: int) -> str:
 def drain_outbox() -> int:
     """Re-drive outbox rows whose kick was lost or whose worker died (lease expired)."""
     return outbox.drain()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def mark_meetings_held() -> int:
+    """Sittings that have ended become 'held' (the minutes and the archive read this)."""
+    return actions.mark_past_occurrences_held()
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def purge_outbox() -> int:
+    """Finished outbox rows are kept 30 days for diagnosis, then deleted."""
+    return outbox.purge()
