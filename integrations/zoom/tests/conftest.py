@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from integrations.online.tests.conftest import emitted  # noqa: F401 - shared fixtures
-from integrations.zoom.client import CONFIG_ERROR_KEY
+from integrations.zoom.client import CONFIG_ERROR_KEY, Credentials
 from integrations.zoom.fake import FakeZoom
 from integrations.zoom.models import ZoomHostAccount
 from tests.conftest import api, org  # noqa: F401
@@ -22,9 +22,14 @@ def fake_zoom(settings):
     settings.ZOOM_WEBHOOK_SECRET_TOKEN = WEBHOOK_SECRET
     settings.ZOOM_TIMEOUT = 1
     cache.delete(CONFIG_ERROR_KEY)
+    # With Redis the cache outlives a test; a fake that reuses an earlier fake's port would
+    # otherwise meet that fake's (now unknown) token and log an extra 401/124 round trip.
+    token_key = Credentials.from_settings().cache_key
+    cache.delete(token_key)
     yield fake
     fake.stop()
     cache.delete(CONFIG_ERROR_KEY)
+    cache.delete(token_key)
 
 
 @pytest.fixture
