@@ -114,10 +114,6 @@ def record(
     write([entry(actor, action, obj, before, after, meeting)])
 
 
-def record_many(actor: User | None, action: str, objs: list[models.Model], meeting: Meeting | None = None) -> None:
-    write(entries_for(actor, action, objs, meeting))
-
-
 # --- signal-based recording for admin-managed models ---------------------------------
 
 

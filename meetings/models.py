@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -666,6 +666,3 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk} ({self.status})"
 
-
-def local_date(dt: datetime) -> date:
-    return timezone.localtime(dt).date()

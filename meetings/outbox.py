@@ -65,10 +65,6 @@ def subscribe(
     _subscribers[topic] = Subscriber(topic, handler, wants)
 
 
-def subscribers() -> dict[str, Subscriber]:
-    return dict(_subscribers)
-
-
 def emit(meeting: Meeting, event: str, **payload: Any) -> list[OutboxMessage]:
     """Queue `event` for every subscriber that wants it. Must run inside the caller's
     transaction; the kick happens only after commit."""

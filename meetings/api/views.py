@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -154,20 +154,17 @@ class MeetingListView(AuditedMixin, APIView):
 
 def _detail(user: Any, uid: Any) -> dict[str, Any]:
     meeting = get_meeting_for_user(user, uid)
-    meeting = (
-        Meeting.objects.filter(pk=meeting.pk)
-        .select_related("organizing_unit", "chair")
-        .prefetch_related(
-            Prefetch("room_choices", queryset=_room_choices()),
-            Prefetch("attendees", queryset=_attendees_qs()),
-            Prefetch(
-                "occurrences",
-                queryset=Occurrence.objects.order_by("index", "start").prefetch_related(
-                    Prefetch("bookings", queryset=Booking.objects.select_related("room__unit"))
-                ),
+    # Load the rest onto the instance the permission helper returned (no second fetch).
+    prefetch_related_objects(
+        [meeting],
+        Prefetch("room_choices", queryset=_room_choices()),
+        Prefetch("attendees", queryset=_attendees_qs()),
+        Prefetch(
+            "occurrences",
+            queryset=Occurrence.objects.order_by("index", "start").prefetch_related(
+                Prefetch("bookings", queryset=Booking.objects.select_related("room__unit"))
             ),
-        )
-        .get()
+        ),
     )
     return s.MeetingDetailSerializer(meeting).data
 
