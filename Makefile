@@ -15,7 +15,7 @@ FIND_PYTHON = for p in "$$PYTHON" python3.14 python3.13 python3.12 python3 \
 	    echo "$$p"; exit 0; fi; \
 	done; echo "No Python 3.12 or newer found: install one, or set PYTHON=/path/to/python3.12" >&2; exit 1
 
-.PHONY: run test venv lint migrate seed worker clean bench
+.PHONY: run test venv lint migrate seed worker clean bench static
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$($(FIND_PYTHON)) && echo "Using $$py ($$($$py --version))" && \
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-migrate: venv
+migrate: venv static
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
@@ -45,6 +45,15 @@ run: seed
 worker: venv
 	$(PY) manage.py run_huey --workers 2
 
+# Front-end packages from the npm registry (package-lock.json), copied into static/vendor/ and
+# served by the app itself: hospital networks may be closed, so never a CDN.
+static/vendor/.built: package-lock.json
+	npm ci --no-audit --no-fund --silent
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	@touch $@
+
+static: static/vendor/.built
+
 # ical.js (Thunderbird's parser) for the invitation tests; skipped by those tests without node.
 ICALJS := integrations/calendar/tests/js
 $(ICALJS)/node_modules/.package-lock.json: $(ICALJS)/package-lock.json
@@ -53,7 +62,7 @@ $(ICALJS)/node_modules/.package-lock.json: $(ICALJS)/package-lock.json
 
 icaljs: $(ICALJS)/node_modules/.package-lock.json
 
-test: venv icaljs
+test: venv static icaljs
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "huey.contrib.djhuey",
+    "django_htmx",  # request.htmx, for partial page updates
     "allauth",
     "allauth.account",
     "accounts",
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "meetings.audit.ActorMiddleware",
 ]
 
@@ -112,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "meetings.context_processors.navigation",
             ],
         },
     },
@@ -251,6 +254,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "var" / "static"))
+# static/quorum: the site's own stylesheet; static/vendor: npm packages copied by `make static`.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production runs `manage.py collectstatic` at deploy; the embedded default and tests serve
 # straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED or TESTING
