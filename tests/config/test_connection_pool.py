@@ -7,270 +7,56 @@ requests whose client hangs up before the answer. Every answer must be 2xx or 40
 5xx), the sessions the servers hold on the test database must never exceed workers × pool
 max, no dropped request may keep a connection, and the sessions drop back afterwards.
 
-With the pool switched off (DATABASE_POOL=0, the settings before issue 15: a persistent
-connection per request thread under ASGI) the session bound fails within the first burst.
+Before issue 15 this failed both ways: with the pool switched off (DATABASE_POOL=0, the old
+persistent connection per request thread under ASGI) 50+ sessions were open within the first
+burst; with the pool but Django's stock ASGI handler, each dropped request lost its pooled
+connection and later requests timed out waiting for one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-from accounts.models import ApiToken
-from meetings.models import Booking, Membership, Unit
-from tests.factories import at, make_room, make_unit, make_user, working_day
+from meetings.models import Booking
+from tests.config import loadtools as lt
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parents[2]
-WORKERS = 2
-POOL_MAX = 3
-BOUND = WORKERS * POOL_MAX
-
-
-def _server_env(tmp_path: Path, app_name: str) -> dict[str, str]:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "QUORUM_TESTING", "QUORUM_EMBEDDED"}}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DEBUG": "false",
-        "DATABASE_POOL_MIN": "1",
-        "DATABASE_POOL_MAX": str(POOL_MAX),
-        "DATABASE_POOL_MAX_IDLE": "1",  # idle connections beyond the minimum close after ~1 s
-        "PGAPPNAME": app_name,  # libpq: lets pg_stat_activity tell the servers' sessions apart
-        "HUEY_NAME": app_name,
-        "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"),
-        "CACHE_PREFIX": app_name,
-        "LOG_LEVEL": "ERROR",
-    })
-    return env
-
-
-class Uvicorn:
-    """`uvicorn --workers 2` on a loopback port bound here (no race for a free port)."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        fd = self.sock.fileno()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(fd),
-             "--workers", str(WORKERS), "--lifespan", "off", "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env, pass_fds=(fd,), stderr=subprocess.PIPE, text=True,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}: {self.proc.stderr.read()}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as r:
-                if r.status == 200:
-                    return
-            time.sleep(0.05)  # polling interval while the workers boot
-        raise TimeoutError("uvicorn did not answer /healthz")
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.sock.close()
-        return self.proc.stderr.read() if self.proc.stderr else ""
-
-
-class SessionWatch:
-    """Samples the servers' sessions in pg_stat_activity (own connection) until stopped;
-    sets `over` as soon as the bound is exceeded, so the load stops early rather than
-    filling a shared server's max_connections."""
-
-    def __init__(self, dsn: str, db_name: str, app_name: str) -> None:
-        import psycopg
-
-        self.conn = psycopg.connect(dsn, autocommit=True)
-        self.db_name, self.app_name = db_name, app_name
-        self.peak = 0
-        self.over = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def count(self, states: tuple[str, ...] | None = None) -> int:
-        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s"
-        params: list[object] = [self.db_name, self.app_name]
-        if states:
-            sql += " AND state = ANY(%s)"
-            params.append(list(states))
-        return self.conn.execute(sql, params).fetchone()[0]
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            n = self.count()
-            self.peak = max(self.peak, n)
-            if n > BOUND:
-                self.over.set()
-            self._stop.wait(0.005)  # sampling interval
-
-    def __enter__(self) -> SessionWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-
-class Client:
-    """One keep-alive HTTP connection per thread, with a Bearer token."""
-
-    local = threading.local()
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.headers = port, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
-            response = conn.getresponse()
-            return response.status, response.read()
-        except (ConnectionError, http.client.HTTPException):
-            conn.close()
-            self.local.conn = None
-            raise
-
-    def drop(self, path: str, wait: float) -> None:
-        """Send a request and hang up before (or while) it is answered."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
-            head = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode())
-            time.sleep(wait)  # hang up at a chosen point of the request's life, not a timing wait
-
-
-def _seed() -> tuple[str, list[int], str]:
-    dept = make_unit("soyte", kind=Unit.Kind.DEPARTMENT)
-    unit = make_unit("bvdk", parent=dept)
-    secretary = make_user("thuky@bvdk.vn", unit, Membership.Role.SECRETARY)
-    rooms = [make_room(unit, f"Phòng {i}", capacity=30).pk for i in range(8)]
-    _token, raw = ApiToken.issue(secretary, "load test")
-    return raw, rooms, unit.code
-
-
-def _workload(rooms: list[int], unit_code: str) -> list[tuple[str, str, dict | None, str]]:
-    """(kind, method/path, body): distinct bookings, 20 bookings of one contested room and
-    hour, availability questions, meeting lists and dropped requests, interleaved."""
-    days = [working_day(15 + i) for i in range(6)]
-    jobs: list[tuple[str, str, dict | None, str]] = []
-    n = 0
-    for day in days:
-        for hour in (8, 10, 13, 15):
-            for room in rooms[1:6]:
-                n += 1
-                jobs.append(("book", "/api/v1/meetings/", {
-                    "title": f"Họp {n}", "organizing_unit": unit_code, "start": at(day, hour).isoformat(),
-                    "end": at(day, hour + 1).isoformat(), "rooms": [{"room": room}]}, ""))
-    contested = {"title": "Họp tranh phòng", "organizing_unit": unit_code, "start": at(days[0], 9).isoformat(),
-                 "end": at(days[0], 10).isoformat(), "rooms": [{"room": rooms[0]}]}
-    jobs += [("contested", "/api/v1/meetings/", contested, "")] * 20
-    for i in range(120):
-        day = days[i % len(days)]
-        q = f"start={at(day, 8 + i % 8).isoformat()}&end={at(day, 9 + i % 8).isoformat()}&people={1 + i % 20}"
-        jobs.append(("availability", "/api/v1/availability/?" + q.replace("+", "%2B"), None, ""))
-    jobs += [("list", "/api/v1/meetings/?limit=20", None, "")] * 60
-    path = f"/api/v1/availability/?start={at(days[1], 9).isoformat()}&duration=60".replace("+", "%2B")
-    jobs += [("drop", path, None, str(0.0005 * (i % 10))) for i in range(40)]
-    # A fixed interleaving: bursts of every kind at once.
-    return [jobs[i] for i in sorted(range(len(jobs)), key=lambda i: (i * 7919) % len(jobs))]
 
 
 def test_concurrent_load_keeps_sessions_bounded_and_never_fails(tmp_path):
     if not settings.IS_POSTGRES:
         pytest.skip("PostgreSQL only: the pool and pg_stat_activity")
-    raw, rooms, unit_code = _seed()
+    token, rooms, unit_code = lt.seed()
     app_name = f"quorum-load-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    dsn = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']} dbname={db['NAME']}" + (
-        f" password={db['PASSWORD']}" if db.get("PASSWORD") else "")
-    server = Uvicorn(_server_env(tmp_path, app_name))
-    statuses: dict[str, list[int]] = {}
-    errors: list[str] = []
+    server = lt.Uvicorn(lt.server_env(tmp_path, app_name))
+    watch = lt.SessionWatch(lt.admin_dsn(), connection.settings_dict["NAME"], app_name)
     try:
         server.wait_ready()
-        client = Client(server.port, raw)
-
-        def run(job: tuple[str, str, dict | None, str]) -> None:
-            kind, path, body, extra = job
-            if watch.over.is_set():
-                return  # the bound is already broken: spare the shared server
-            try:
-                if kind == "drop":
-                    client.drop(path, float(extra))
-                    return
-                status, content = client.request("POST" if body else "GET", path, body)
-            except (OSError, http.client.HTTPException) as exc:
-                errors.append(f"{kind}: {exc!r}")
-                return
-            statuses.setdefault(kind, []).append(status)
-            if status >= 500:
-                errors.append(f"{kind}: HTTP {status} {content[:200]!r}")
-
-        with SessionWatch(dsn, db["NAME"], app_name) as watch, ThreadPoolExecutor(24) as pool:
-            list(pool.map(run, _workload(rooms, unit_code)))
+        with watch:
+            statuses, errors = lt.run_load(server.port, token, lt.workload(rooms, unit_code), watch)
             # After the dropped requests: the pools still lend connections (none was lost).
-            for _ in range(2 * WORKERS * POOL_MAX):
-                run(("list", "/api/v1/meetings/?limit=5", None, ""))
-        assert not watch.over.is_set(), f"{watch.peak} sessions on the test database, more than {BOUND} (workers × pool max)"
-        assert errors == []
+            more, more_errors = lt.run_load(server.port, token, [("list", "/api/v1/meetings/?limit=5", None, "")] * 12, watch, threads=2)
+        assert not watch.over.is_set(), f"{watch.peak} sessions on the test database, more than {lt.BOUND} (workers × pool max)"
+        assert errors + more_errors == []
         assert all(200 <= s < 300 or s == 409 for codes in statuses.values() for s in codes), statuses
         assert sorted(set(statuses["contested"])) == [201, 409] and statuses["contested"].count(201) == 1
         assert set(statuses["book"]) == {201} and set(statuses["availability"]) == {200}
-        assert len(statuses["book"]) == 120 and len(statuses["availability"]) == 120
+        assert len(statuses["book"]) == 120 and len(statuses["availability"]) == 120 and more["list"] == [200] * 12
         # Drop back: no request holds a connection, and idle ones beyond the minimum close.
         deadline = time.monotonic() + 30
-        while (watch.count() > WORKERS or watch.count(("active", "idle in transaction"))) and time.monotonic() < deadline:
+        while (watch.count() > lt.WORKERS or watch.count(("active", "idle in transaction"))) and time.monotonic() < deadline:
             time.sleep(0.1)  # polling interval: the pools close idle connections every second
-        assert watch.count() <= WORKERS
-        assert 0 < watch.peak <= BOUND
+        assert watch.count() <= lt.WORKERS
+        assert 0 < watch.peak <= lt.BOUND
     finally:
         log = server.stop()
-        with contextlib.suppress(Exception):
-            watch.conn.close()
-        if settings.REDIS_URL:  # the servers' huey queue and cache keys
-            import redis
-
-            r = redis.Redis.from_url(settings.REDIS_URL)
-            for key in r.scan_iter(f"*{app_name}*"):
-                r.delete(key)
+        watch.conn.close()
+        lt.cleanup_redis(app_name)
     assert "CurrentThreadExecutor" not in log and "Traceback" not in log, log[-3000:]
-    with connection.cursor() as cur:
-        cur.execute("""
-            SELECT count(*) FROM meetings_booking a JOIN meetings_booking b
-              ON a.room_id = b.room_id AND a.id < b.id AND a.status = 'confirmed' AND b.status = 'confirmed'
-             AND a.blocked_start < b.blocked_end AND b.blocked_start < a.blocked_end""")
-        assert cur.fetchone()[0] == 0
+    assert lt.double_bookings() == 0
     assert Booking.objects.count() == 121
