@@ -6,10 +6,14 @@ Serve with `uvicorn config.asgi:application` (production) or `manage.py runserve
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.asgi_handler import QuorumASGIHandler  # noqa: E402 - needs Django set up first
+
+django_asgi_app = QuorumASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -354,3 +354,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
+
+# --- Under load on PostgreSQL (issue 15): connection pool, PgBouncer, API rendering --------
+# Under ASGI every request runs in its own thread, so a persistent connection (CONN_MAX_AGE)
+# is never reused and lingers until garbage collection: sessions pile up until PostgreSQL
+# refuses clients. Django's psycopg pool lends a connection per request and takes it back
+# at request end: at most DATABASE_POOL_MAX sessions per process (sizing rule in README:
+# processes × max ≤ max_connections − headroom). DATABASE_POOL=0 restores the old
+# behaviour (for before/after measurements only).
+# DATABASE_PGBOUNCER=1: behind PgBouncer in transaction mode a server session serves many
+# clients between transactions, so nothing may outlive a transaction: no prepared
+# statements, no server-side binding, no named (server-side) cursors.
+DATABASE_POOL = envbool("DATABASE_POOL", "true")
+DATABASE_PGBOUNCER = envbool("DATABASE_PGBOUNCER", "false")
+if IS_POSTGRES:
+    _db = DATABASES["default"]
+    _db.setdefault("OPTIONS", {})
+    if DATABASE_POOL:
+        _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django requires 0)
+        _db["OPTIONS"]["pool"] = {
+            "min_size": envint("DATABASE_POOL_MIN", 2),
+            "max_size": envint("DATABASE_POOL_MAX", 4),
+            # Seconds a request waits for a free connection before it fails.
+            "timeout": float(os.getenv("DATABASE_POOL_TIMEOUT", "10")),
+            # Connections are replaced after this long, and closed after idling this long.
+            "max_lifetime": float(os.getenv("DATABASE_POOL_MAX_LIFETIME", "1800")),
+            "max_idle": float(os.getenv("DATABASE_POOL_MAX_IDLE", "300")),
+        }
+    if DATABASE_PGBOUNCER:
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True  # .iterator() without named cursors
+        _db["OPTIONS"].update(server_side_binding=False, prepare_threshold=None)
+# orjson renders API answers several times faster than the json module (same bytes).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "meetings.api.renderers.ORJSONRenderer",
+    "rest_framework.renderers.BrowsableAPIRenderer",
+]
+# --- end of the issue 15 block ------------------------------------------------------------

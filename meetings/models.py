@@ -270,6 +270,31 @@ def _visibility_q(user: User, prefix: str = "") -> Q:
     )
 
 
+def _visible_ids(user: User) -> models.QuerySet[Any]:
+    """The ids of _visibility_q(user), as a UNION of one indexed lookup per rule.
+
+    The same rules as _visibility_q; written as one OR over meetings LEFT JOIN attendees,
+    PostgreSQL joins every attendee row of the database to every meeting (30-60 ms at
+    200,000 occurrences), where each rule alone is an index scan (~1 ms in all)."""
+    from meetings.permissions import unit_ids
+
+    units = unit_ids(user)
+    managed = unit_ids(user, roles=[Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN, Membership.Role.LEADER])
+    S = Meeting.Sensitivity
+    meetings = Meeting.objects.values("pk").order_by()
+    public = meetings.exclude(sensitivity__in=[S.CONFIDENTIAL, S.INTERNAL])
+    parts = [
+        Attendee.objects.filter(user=user).values("meeting_id").order_by(),  # invited
+        meetings.filter(chair=user),  # own
+        meetings.filter(created_by=user),
+        public.filter(organizing_unit__in=units),  # participating, not internal/confidential
+        Attendee.objects.filter(unit__in=units).exclude(
+            meeting__sensitivity__in=[S.CONFIDENTIAL, S.INTERNAL]).values("meeting_id").order_by(),
+        meetings.filter(sensitivity=S.INTERNAL, organizing_unit__in=sorted(set(managed) | set(units))),  # internal
+    ]
+    return parts[0].union(*parts[1:], all=True)
+
+
 class MeetingQuerySet(models.QuerySet["Meeting"]):
     def visible_to(self, user: User) -> MeetingQuerySet:
         """Meetings `user` may see; see permissions.py for the rules in words."""
@@ -278,8 +303,7 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
         q = _visibility_q(user)
         if not q:
             return self.all()
-        # Filtering on a to-many relation can repeat rows; an id subquery keeps one row each.
-        return self.filter(pk__in=Meeting.objects.filter(q).values("pk"))
+        return self.filter(pk__in=_visible_ids(user))
 
     def active(self) -> MeetingQuerySet:
         return self.exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.DRAFT])
