@@ -8,7 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -51,17 +51,15 @@ def handle(message: OutboxMessage) -> None:
     first = meeting.occurrences.filter(in_series=True).exclude(status="cancelled").order_by("start").first()
     people = meeting.attendees.filter(pk__in=message.payload.get("attendee_ids", []), is_active=True,
                                       rsvp=Attendee.Rsvp.NEEDS_ACTION)
-    with get_connection() as connection:
-        for a in people:
-            key = f"quorum:remind:{message.pk}:{a.pk}"
-            if cache.get(key):
-                continue  # sent before a retry of this row
-            links = answers.links(a)
-            body = _(
-                "Kính gửi %(name)s,\n\n%(unit)s chưa nhận được trả lời của đồng chí cho cuộc họp “%(title)s”%(when)s.\n"
-                "Xin đồng chí cho biết có tham dự hay không tại: %(link)s\n\nTrân trọng."
-            ) % {"name": a.display_name, "unit": meeting.organizing_unit.short_name, "title": meeting.title,
-                 "when": (", " + vn_datetime(first.start)) if first else "", "link": links["page"]}
-            EmailMessage(_("Nhắc trả lời giấy mời: %(t)s") % {"t": meeting.title}, body, None, [a.email],
-                         connection=connection).send()
-            cache.set(key, 1, 7 * 24 * 3600)
+    for a in people:
+        key = f"quorum:remind:{message.pk}:{a.pk}"
+        if cache.get(key):
+            continue  # sent before a retry of this row
+        links = answers.links(a)
+        body = _(
+            "Kính gửi %(name)s,\n\n%(unit)s chưa nhận được trả lời của đồng chí cho cuộc họp “%(title)s”%(when)s.\n"
+            "Xin đồng chí cho biết có tham dự hay không tại: %(link)s\n\nTrân trọng."
+        ) % {"name": a.display_name, "unit": meeting.organizing_unit.short_name, "title": meeting.title,
+             "when": (", " + vn_datetime(first.start)) if first else "", "link": links["page"]}
+        EmailMessage(_("Nhắc trả lời giấy mời: %(t)s") % {"t": meeting.title}, body, None, [a.email]).send()
+        cache.set(key, 1, 7 * 24 * 3600)
