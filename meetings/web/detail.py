@@ -100,6 +100,7 @@ def _load(meeting: Meeting) -> dict[str, Any]:
         delivery_counts[row["status"]] += 1
     for a in attendees:
         a.delivery = deliveries.get(a.pk)
+    reached = sum(1 for a in attendees if a.delivery and a.delivery["status"] == Delivery.Status.SENT)
     online = list(OnlineRoom.objects.filter(occurrence__meeting=meeting).order_by("occurrence__start"))
     online_by_occ = {r.occurrence_id: r for r in online}
     for occ in sittings:
@@ -111,6 +112,7 @@ def _load(meeting: Meeting) -> dict[str, Any]:
         "sittings": sittings, "rooms": list(rooms.values()), "units": list(units.values()), "totals": totals,
         "attendees": attendees, "delivery_counts": delivery_counts, "online_state": overall_state(meeting, online),
         "online_rooms": online, "minutes": minutes, "history": history, "unanswered": totals[Attendee.Rsvp.NEEDS_ACTION],
+        "reached": reached,
     }
 
 
