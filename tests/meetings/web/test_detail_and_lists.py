@@ -206,3 +206,62 @@ def test_list_query_count_is_constant(org, django_assert_num_queries):
 def test_the_navigation_shows_the_list_to_secretaries_only(org):
     assert 'href="/meetings/"' in client_for(org.secretary).get(reverse("meeting_list")).content.decode()
     assert 'href="/meetings/"' not in client_for(org.member).get("/").content.decode()
+
+
+def test_moving_this_and_the_following_sittings_splits_the_series(org):
+    meeting = series(org, count=4)
+    third = meeting.occurrences.get(index=2)
+    c = client_for(org.secretary)
+    new = timezone.localtime(third.start).replace(hour=14)
+    r = c.post(reverse("meeting_move", args=[meeting.uid]), {
+        "occurrence": third.pk, "start": f"{new:%Y-%m-%dT%H:%M}", "end": f"{new + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+        "scope": "following", "reason": ""})
+    assert r.status_code == 302
+    tail = Meeting.objects.get(split_from=meeting)
+    assert r["Location"] == reverse("meeting_detail", args=[tail.uid])
+    assert [timezone.localtime(o.start).hour for o in tail.occurrences.order_by("index")] == [14, 14]
+    assert [timezone.localtime(o.start).hour for o in meeting.occurrences.filter(in_series=True)] == [9, 9]
+
+
+def test_moving_the_whole_series_keeps_its_rhythm(org):
+    meeting = series(org, count=3)
+    first = meeting.occurrences.get(index=0)
+    c = client_for(org.secretary)
+    new = timezone.localtime(first.start) + timedelta(days=1, hours=1)
+    r = c.post(reverse("meeting_move", args=[meeting.uid]), {
+        "occurrence": first.pk, "start": f"{new:%Y-%m-%dT%H:%M}", "end": f"{new + timedelta(hours=2):%Y-%m-%dT%H:%M}",
+        "scope": "all"})
+    assert r.status_code == 302
+    starts = [timezone.localtime(o.start) for o in meeting.occurrences.order_by("index")]
+    assert [s.weekday() for s in starts] == [1, 1, 1] and {s.hour for s in starts} == {10}
+    assert all((o.end - o.start) == timedelta(hours=2) for o in meeting.occurrences.all())
+
+
+def test_a_draft_is_edited_then_published_from_the_composer(org):
+    day = working_day(10)
+    c = client_for(org.secretary)
+    from tests.meetings.web.test_composer import form_data
+
+    c.post(reverse("composer"), form_data(org, day, intent="draft", token="d1"))
+    draft = Meeting.objects.get()
+    page = c.get(reverse("meeting_edit", args=[draft.uid]))
+    assert page.status_code == 200 and "Lưu và gửi giấy mời" in page.content.decode()
+    data = form_data(org, day, start=f"{day:%Y-%m-%d}T13:00", end=f"{day:%Y-%m-%d}T14:00", intent="publish",
+                     version=page.context["form"].initial["version"], token="d2")
+    r = c.post(reverse("meeting_edit", args=[draft.uid]), data)
+    assert r.status_code == 302, r.context["form"].errors
+    draft.refresh_from_db()
+    assert draft.status == Meeting.Status.SCHEDULED and timezone.localtime(draft.start).hour == 13
+    assert Booking.objects.filter(occurrence__meeting=draft, status="confirmed").count() == 1
+
+
+def test_cancelling_the_whole_meeting(org):
+    day = working_day(10)
+    meeting = book(org.secretary, org.hospital, at(day, 9), at(day, 10), [org.room_a])
+    r = client_for(org.secretary).post(reverse("meeting_cancel", args=[meeting.uid]), {"scope": "all", "reason": "Hoãn"})
+    assert r.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.CANCELLED and meeting.cancel_reason == "Hoãn"
+    assert not Booking.objects.filter(occurrence__meeting=meeting, status="confirmed").exists()
+    page = client_for(org.secretary).get(reverse("meeting_detail", args=[meeting.uid])).content.decode()
+    assert "Hoãn" in page and reverse("meeting_edit", args=[meeting.uid]) not in page
