@@ -228,7 +228,14 @@ class ComposerForm(forms.Form):
             self.fields["organizing_unit"].disabled = True
             self.initial.setdefault("organizing_unit", meeting.organizing_unit_id)
             self.fields["organizing_unit"].queryset = Unit.objects.filter(pk=meeting.organizing_unit_id)
-        self.fields["chair"].queryset = User.objects.filter(is_active=True)
+        # Who may chair: leaders of any unit and the people of the units this user books for
+        # (plus the current chair), not the whole directory in one <select>.
+        from django.db.models import Q
+
+        own = Q(memberships__unit__in=units) | Q(memberships__role=Membership.Role.LEADER)
+        if meeting is not None and meeting.chair_id:
+            own |= Q(pk=meeting.chair_id)
+        self.fields["chair"].queryset = User.objects.filter(is_active=True).filter(own).distinct().order_by("full_name")
         self.fields["rooms"].queryset = Room.objects.active().select_related("unit")
         self.fields["equipment"].choices = list(Equipment.objects.values_list("slug", "name"))
         self.fields["online_provider"].choices = [("", _("Mặc định của đơn vị"))] + [
