@@ -239,6 +239,27 @@ def meeting_move(request: HttpRequest, uid: str) -> HttpResponse:
     return render(request, "meetings/move.html", {"meeting": meeting, "occurrence": occurrence, "form": form})
 
 
+@login_required
+@require_POST
+def meeting_move_check(request: HttpRequest, uid: str) -> HttpResponse:
+    """Before moving: do the sitting's rooms and people have the new time free?"""
+    from meetings.web import checks
+
+    meeting = get_meeting_for_user(request.user, uid, edit=True)
+    occ_id = request.POST.get("occurrence") or ""
+    occurrence = meeting.occurrences.filter(pk=occ_id).first() if occ_id.isdigit() else None
+    form = MoveForm(request.POST, recurring=bool(meeting.rrule))
+    dates = []
+    if occurrence is not None and form.is_valid():
+        d = form.cleaned_data
+        rooms = [b.room for b in occurrence.bookings.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.REQUESTED])
+                 .select_related("room__unit")]
+        people = list(meeting.attendees.filter(is_active=True, user__isnull=False).values_list("user_id", flat=True))
+        dates = checks.series_checks([d["start"]], d["end"] - d["start"], rooms, people, exclude=meeting)
+    return render(request, "meetings/partials/checks.html", {"dates": dates, "clashing": sum(1 for x in dates if not x.ok),
+                                                             "errors": form.errors})
+
+
 def _move(request: HttpRequest, meeting: Meeting, occ: Occurrence, d: dict[str, Any]) -> Meeting:
     scope = d["scope"] if meeting.rrule else Scope.ALL
     start, end = d["start"], d["end"]

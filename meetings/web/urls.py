@@ -12,6 +12,7 @@ urlpatterns = [
     path("<uuid:uid>/", detail.meeting_detail, name="meeting_detail"),
     path("<uuid:uid>/edit/", composer.edit, name="meeting_edit"),
     path("<uuid:uid>/move/", detail.meeting_move, name="meeting_move"),
+    path("<uuid:uid>/move/check/", detail.meeting_move_check, name="meeting_move_check"),
     path("<uuid:uid>/cancel/", detail.meeting_cancel, name="meeting_cancel"),
     path("<uuid:uid>/publish/", detail.meeting_publish, name="meeting_publish"),
     path("<uuid:uid>/remind/", detail.meeting_remind, name="meeting_remind"),

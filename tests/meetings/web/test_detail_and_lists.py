@@ -265,3 +265,17 @@ def test_cancelling_the_whole_meeting(org):
     assert not Booking.objects.filter(occurrence__meeting=meeting, status="confirmed").exists()
     page = client_for(org.secretary).get(reverse("meeting_detail", args=[meeting.uid])).content.decode()
     assert "Hoãn" in page and reverse("meeting_edit", args=[meeting.uid]) not in page
+
+
+def test_the_move_form_shows_a_clash_at_the_new_time_before_submitting(org):
+    meeting = series(org, count=2)
+    occ = meeting.occurrences.get(index=0)
+    day = timezone.localdate(occ.start)
+    book(org.secretary, org.hospital, at(day, 14), at(day, 15), [org.room_a], title="Chiếm phòng")
+    r = client_for(org.secretary).post(reverse("meeting_move_check", args=[meeting.uid]), {
+        "occurrence": occ.pk, "start": f"{day:%Y-%m-%d}T14:00", "end": f"{day:%Y-%m-%d}T15:00", "scope": "occurrence"})
+    body = r.content.decode()
+    assert "Phòng họp A (BVĐK tỉnh): đã có cuộc họp khác" in body and "Chiếm phòng" not in body
+    r = client_for(org.secretary).post(reverse("meeting_move_check", args=[meeting.uid]), {
+        "occurrence": occ.pk, "start": f"{day:%Y-%m-%d}T16:00", "end": f"{day:%Y-%m-%d}T17:00", "scope": "occurrence"})
+    assert "Không có vướng mắc" in r.content.decode()
