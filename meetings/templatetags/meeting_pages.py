@@ -55,3 +55,18 @@ def audit_label(entry: Any) -> str:
     if entry.action.startswith("attendee.") and entry.object_repr:
         label = f"{entry.object_repr} {label}"
     return label or _("thay đổi")
+
+
+@register.filter
+def vn_span(start: Any, end: Any) -> str:
+    """{{ start|vn_span:end }} → Thứ Ba, 08/12/2026, 09:00 – 11:00."""
+    from meetings.formatting import vn_span as span
+
+    return span(start, end) if start and end else ""
+
+
+@register.filter
+def vn_day(value: Any) -> str:
+    from meetings.formatting import vn_day as day
+
+    return day(value) if value else ""

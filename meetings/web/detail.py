@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from meetings import actions, audit
 from meetings.actions import ActionError, Forbidden, Scope
 from meetings.booking import BookingConflict
-from meetings.formatting import vn_datetime
+from meetings.formatting import vn_datetime, vn_span
 from meetings.models import Attendee, AuditEntry, Booking, Meeting, MeetingRoom, Occurrence
 from meetings.permissions import can_edit_meeting, get_meeting_for_user
 from meetings.web import remind
@@ -99,7 +99,7 @@ def _load(meeting: Meeting) -> dict[str, Any]:
         occ.refused = [b for b in occ.bookings.all() if b.status == Booking.Status.REJECTED]
         occ.moved = occ.start != occ.recurrence_id
         occ.past = occ.end <= now
-        occ.when = f"{vn_datetime(occ.start)} – {timezone.localtime(occ.end):%H:%M}"
+        occ.when = vn_span(occ.start, occ.end)
         occ.moved_label = _("Đã dời (lịch cũ: %(d)s)") % {"d": vn_datetime(occ.recurrence_id)} if occ.moved else ""
         occ.state_label = (_("Đã hủy") if occ.is_cancelled else _("Đã họp") if occ.status == Occurrence.Status.HELD
                            else _("Đã qua") if occ.past else _("Sắp tới"))
@@ -165,7 +165,7 @@ def _label_rows(attendees: list[Person], groups: list[UnitAnswers]) -> None:
         d = a.delivery
         a.delivery_label, a.delivery_class = (states.get(d["status"], waiting) if d else never)
         a.delivery_error = d["last_error"][:120] if d and d["status"] == Delivery.Status.FAILED else ""
-        a.delivery_when = timezone.localtime(d["sent_at"]).strftime("%d/%m %H:%M") if d and d["sent_at"] else ""
+        a.delivery_when = vn_datetime(d["sent_at"]) if d and d["sent_at"] else ""
     labels = {"person": _("Người được mời"), "answer": _("Trả lời"), "invite": _("Giấy mời"),
               "chair": _("Chủ trì"), "optional": _("không bắt buộc")}
     for g in groups:
