@@ -22,10 +22,15 @@ if TYPE_CHECKING:
 class UnitRooms:
     unit: Unit
     rooms: list[tuple[Room, bool]] = field(default_factory=list)  # (room, free)
+    open: bool = False  # shown unfolded: the booking unit's own rooms, or a unit with a chosen room
+
+    @property
+    def free_count(self) -> int:
+        return sum(1 for _room, free in self.rooms if free)
 
 
 def room_finder(user: User, unit: Unit | None, start: datetime, end: datetime, people: int,
-                equipment: list[str], only_unit: int | None) -> list[UnitRooms]:
+                equipment: list[str], only_unit: int | None, selected: set[int] = frozenset()) -> list[UnitRooms]:
     """Rooms the unit may book that fit `people` and have `equipment`, free ones first in each
     unit; busy ones are listed as busy (two queries: the candidates and the free ones)."""
     q = availability.Query(start=start, end=end, people=people, equipment=equipment,
@@ -44,6 +49,7 @@ def room_finder(user: User, unit: Unit | None, start: datetime, end: datetime, p
     ordered = sorted(groups.values(), key=lambda g: (unit is None or g.unit.pk != unit.pk, g.unit.name))
     for g in ordered:
         g.rooms.sort(key=lambda item: (not item[1], item[0].capacity, item[0].name))
+        g.open = bool(only_unit) or (unit is not None and g.unit.pk == unit.pk) or bool(selected & {r.pk for r, _f in g.rooms})
     return ordered
 
 

@@ -241,7 +241,7 @@ def rooms_partial(request: HttpRequest) -> HttpResponse:
         only = request.GET.get("finder_unit") or request.POST.get("finder_unit")
         unit = d.get("organizing_unit") or (meeting.organizing_unit if meeting else None)
         ctx["groups"] = checks.room_finder(request.user, unit, start, end, people, d.get("equipment") or [],
-                                           int(only) if only and only.isdigit() else None)
+                                           int(only) if only and only.isdigit() else None, selected)
         ctx["people"] = people
         if meeting is not None:
             # The meeting's own rooms are "busy" with itself: show them as free.
