@@ -132,9 +132,18 @@ def edit(request: HttpRequest, uid: str) -> HttpResponse:
     if request.method == "POST":
         form = ComposerForm(request.POST, user=request.user, meeting=meeting)
         if form.is_valid():
-            response = _update(request, form, meeting)
-            if response is not None:
-                return response
+            token = form.cleaned_data["token"]
+            if not once.claim(request.user.pk, token):
+                # A double click: the first request saved; show its result, not a "stale" warning.
+                uid = once.result_of(request.user.pk, token)
+                if uid:
+                    return redirect("meeting_detail", uid=uid)
+            else:
+                saved = _update(request, form, meeting)
+                if saved is not None:
+                    once.done(request.user.pk, token, str(saved.uid))
+                    return redirect("meeting_detail", uid=saved.uid)
+                once.release(request.user.pk, token)
         meeting.refresh_from_db()
         stale = _stale(form, meeting)
         if stale:
@@ -154,7 +163,8 @@ def edit(request: HttpRequest, uid: str) -> HttpResponse:
     return render(request, "meetings/composer.html", _context(request, form, meeting))
 
 
-def _update(request: HttpRequest, form: ComposerForm, meeting: Meeting) -> HttpResponse | None:
+def _update(request: HttpRequest, form: ComposerForm, meeting: Meeting) -> Meeting | None:
+    """Apply the form to the meeting; the meeting to show (a split makes a new one) or None."""
     user = request.user
     d = form.cleaned_data
     scope = d.get("scope") or Scope.ALL
@@ -202,7 +212,7 @@ def _update(request: HttpRequest, form: ComposerForm, meeting: Meeting) -> HttpR
         messages.success(request, _("Đã lưu thay đổi."))
     else:
         messages.info(request, _("Không có gì thay đổi."))
-    return redirect("meeting_detail", uid=result.uid)
+    return result
 
 
 def _unbook_draft(user: User, meeting: Meeting) -> None:

@@ -32,6 +32,10 @@ RSVP_ORDER = [Attendee.Rsvp.ACCEPTED, Attendee.Rsvp.TENTATIVE, Attendee.Rsvp.DEC
               Attendee.Rsvp.NEEDS_ACTION]
 
 
+class Stale(Exception):
+    """The meeting changed after the form was opened."""
+
+
 @dataclass
 class RoomState:
     room: Any
@@ -220,11 +224,11 @@ def meeting_move(request: HttpRequest, uid: str) -> HttpResponse:
     if request.method == "POST":
         form = MoveForm(request.POST, recurring=recurring)
         if form.is_valid():
-            if form.cleaned_data.get("version") and form.cleaned_data["version"] != version_of(meeting):
-                _stale_message(request)
-                return redirect("meeting_detail", uid=meeting.uid)
             try:
                 result = _move(request, meeting, occurrence, form.cleaned_data)
+            except Stale:
+                _stale_message(request)
+                return redirect("meeting_detail", uid=meeting.uid)
             except (ActionError, BookingConflict, Forbidden) as exc:
                 _put(form, exc)
             else:
@@ -264,6 +268,10 @@ def _move(request: HttpRequest, meeting: Meeting, occ: Occurrence, d: dict[str, 
     scope = d["scope"] if meeting.rrule else Scope.ALL
     start, end = d["start"], d["end"]
     with transaction.atomic():
+        # Checked under the meeting's lock: nobody changes it between the check and the move.
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if d.get("version") and d["version"] != version_of(locked):
+            raise Stale
         if scope == Scope.OCCURRENCE:
             result = actions.update_meeting(request.user, meeting, {"start": start, "end": end}, scope=scope, occurrence=occ)
         else:

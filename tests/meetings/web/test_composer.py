@@ -243,3 +243,18 @@ def test_editing_one_sitting_moves_only_that_sitting(org):
     assert starts[1] == at(new_day, 14)
     assert meeting.audit_entries.filter(action="meeting.change_reason").exists()
     assert Attendee.objects.filter(meeting=meeting).count() == 0
+
+
+def test_a_double_submitted_edit_is_not_reported_as_stale(org):
+    day = working_day(10)
+    meeting = book(org.secretary, org.hospital, at(day, 9), at(day, 10), [org.room_a], attendees=[org.member.email])
+    c = client_for(org.secretary)
+    initial = c.get(reverse("meeting_edit", args=[meeting.uid])).context["form"].initial
+    data = form_data(org, day, title="Tiêu đề mới", version=initial["version"], token=initial["token"],
+                     attendee=[f"u:{org.member.pk}"], attendee_role=["required"], chair="")
+    first = c.post(reverse("meeting_edit", args=[meeting.uid]), data)
+    second = c.post(reverse("meeting_edit", args=[meeting.uid]), data)
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == reverse("meeting_detail", args=[meeting.uid])
+    meeting.refresh_from_db()
+    assert meeting.title == "Tiêu đề mới" and meeting.audit_entries.filter(action="meeting.updated").count() == 1
