@@ -69,13 +69,14 @@
       countAttendees();
       document.body.dispatchEvent(new CustomEvent("attendees-changed", { bubbles: true }));
     });
-    // Enter in the outside e-mail box adds the guest instead of submitting the form.
-    var email = document.getElementById("external-email");
-    if (email) {
-      email.addEventListener("keydown", function (event) {
-        if (event.key === "Enter") { event.preventDefault(); document.getElementById("add-email").click(); }
-      });
-    }
+    // Enter in a text box never sends the invitations by accident: in the outside e-mail box it
+    // adds the guest, elsewhere it does nothing (the buttons submit).
+    f.addEventListener("keydown", function (event) {
+      var t = event.target;
+      if (event.key !== "Enter" || t.tagName !== "INPUT" || t.type === "submit" || t.type === "button") { return; }
+      event.preventDefault();
+      if (t.id === "external-email") { document.getElementById("add-email").click(); }
+    });
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
