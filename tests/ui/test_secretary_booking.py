@@ -162,12 +162,26 @@ def test_a_department_secretary_books_a_weekly_hybrid_briefing_and_moves_one_sit
     other.refresh_from_db()
     assert other.sequence == 0
 
+    # The edit and cancel pages that start from the meeting page.
+    last = meeting.occurrences.get(index=3)
+    page.locator(f"#sitting-{last.pk}").get_by_role("link", name="Hủy buổi này").click()
+    page.wait_for_url(f"{live_server.url}/meetings/{meeting.uid}/cancel/*")
+    assert page.locator("input[name=scope][value=occurrence]").is_checked()
+    look(page, "08-cancel-form")
+    page.goto(f"{live_server.url}/meetings/{meeting.uid}/edit/")
+    page.wait_for_selector("#room-finder >> text=Hội trường CDC")
+    assert page.locator("#attendee-rows tr").count() == 30
+    assert page.locator("#room-finder li", has_text="Hội trường CDC").locator("input").is_checked()
+    look(page, "09-edit-series")
+
 
 def test_a_double_clicked_submit_creates_one_meeting(org, live_server, page):
     day = working_day(10)
     login(page, live_server, org.secretary)
     page.goto(f"{live_server.url}/meetings/new/?start={day:%Y-%m-%d}T09:00&end={day:%Y-%m-%d}T10:00&room={org.room_a.pk}")
     page.fill("#id_title", "Họp bấm hai lần")
+    page.press("#id_title", "Enter")  # Enter in a text box does not send the invitations
+    assert page.url.endswith(f"room={org.room_a.pk}") and not Meeting.objects.exists()
     page.wait_for_selector("#room-finder >> text=Phòng họp A")
     page.locator("#attendee-rows").wait_for(state="attached")
     page.dblclick("button[name=intent][value=publish]")
