@@ -9,3 +9,6 @@ class MeetingsConfig(AppConfig):
         from meetings import audit, models
 
         audit.connect([models.Unit, models.Membership, models.Room, models.CalendarDay, models.Equipment])
+        from meetings.web import remind  # the meeting page's "remind those who have not answered"
+
+        remind.register()

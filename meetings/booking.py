@@ -68,7 +68,9 @@ class BookingConflict(Exception):
         self.clashes = sorted(clashes, key=lambda c: (c.occurrence_start, c.room.pk))
         first = self.clashes[0].sentence() if self.clashes else ""
         more = len(self.clashes) - 1
-        message = _("Phòng đã có lịch: %(first)s") % {"first": first}
+        # A rule (opening hours, same day…) is not "already booked": say which it is.
+        booked = bool(self.clashes) and self.clashes[0].busy_start is not None
+        message = (_("Phòng đã có lịch: %(first)s") if booked else _("Không đặt được phòng: %(first)s")) % {"first": first}
         if more > 0:
             message += _(" (và %(n)s xung đột khác)") % {"n": more}
         super().__init__(message)

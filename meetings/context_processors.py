@@ -47,6 +47,7 @@ NAV: list[NavItem] = [
     NavItem("my_meetings", _("Cuộc họp của tôi"), _anyone),
     NavItem("calendar", _("Lịch"), _anyone),
     NavItem("composer", _("Đặt lịch họp"), _books),
+    NavItem("meeting_list", _("Cuộc họp"), _books),
     NavItem("rooms", _("Phòng"), _anyone),
     NavItem("room_queue", _("Duyệt phòng"), _admins_rooms),
     NavItem("minutes_index", _("Biên bản"), _anyone),

@@ -18,3 +18,17 @@ def vn_date(value: date, language: str = "vi") -> str:
 def vn_datetime(value: datetime, language: str = "vi") -> str:
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{vn_date(local.date(), language)}, {local:%H:%M}"
+
+
+def vn_span(start: datetime, end: datetime, language: str = "vi") -> str:
+    """Thứ Ba, 08/12/2026, 09:00 – 11:00 (an end on another day is written in full)."""
+    local_start = timezone.localtime(start) if timezone.is_aware(start) else start
+    local_end = timezone.localtime(end) if timezone.is_aware(end) else end
+    if local_end.date() == local_start.date():
+        return f"{vn_datetime(local_start, language)} – {local_end:%H:%M}"
+    return f"{vn_datetime(local_start, language)} – {vn_datetime(local_end, language)}"
+
+
+def vn_day(value: date) -> str:
+    """08/12/2026."""
+    return f"{value:%d/%m/%Y}"

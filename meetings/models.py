@@ -214,26 +214,24 @@ class Room(models.Model):
         }
 
     def rule_violation(self, start: datetime, end: datetime, now: datetime) -> str | None:
-        """Why this room cannot be booked from start to end, or None."""
+        """Why this room cannot be booked from start to end, or None. The reason does not
+        name the room: it follows the room's name in a clash ("Phòng họp A (BVĐK): chỉ …")."""
         rules = self.rules()
         tz = timezone.get_default_timezone()
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
         if local_start.date() != local_end.date():
-            return _("Phòng %(room)s chỉ đặt được trong ngày.") % {"room": self.name}
+            return _("chỉ đặt được trong ngày (bắt đầu và kết thúc cùng một ngày)")
         if local_start.time() < rules["opens_at"] or local_end.time() > rules["closes_at"]:
-            return _("Phòng %(room)s chỉ mở cửa từ %(o)s đến %(c)s.") % {
-                "room": self.name,
+            return _("chỉ mở cửa từ %(o)s đến %(c)s") % {
                 "o": rules["opens_at"].strftime("%H:%M"),
                 "c": rules["closes_at"].strftime("%H:%M"),
             }
         limit = rules["max_duration_minutes"]
         if limit and end - start > timedelta(minutes=limit):
-            return _("Phòng %(room)s chỉ đặt được tối đa %(m)s phút mỗi lần.") % {
-                "room": self.name, "m": limit}
+            return _("chỉ đặt được tối đa %(m)s phút mỗi lần") % {"m": limit}
         ahead = rules["max_days_ahead"]
         if ahead and local_start.date() > (now.astimezone(tz).date() + timedelta(days=ahead)):
-            return _("Phòng %(room)s chỉ nhận đặt trước tối đa %(d)s ngày.") % {
-                "room": self.name, "d": ahead}
+            return _("chỉ nhận đặt trước tối đa %(d)s ngày") % {"d": ahead}
         return None
 
 

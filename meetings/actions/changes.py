@@ -164,7 +164,7 @@ def _apply_series_changes(
             people = max(choice.expected or 0, counted.expected or 0)
             if people > choice.room.capacity:
                 raise ActionError(
-                    _("Phòng %(r)s chỉ chứa %(c)s người, dự kiến %(n)s người.")
+                    _("%(r)s chỉ chứa %(c)s người, dự kiến %(n)s người.")
                     % {"r": choice.room.name, "c": choice.room.capacity, "n": people},
                     "rooms",
                 )

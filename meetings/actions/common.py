@@ -148,13 +148,13 @@ def check_rooms(actor: User, unit: Unit, choices: list[RoomChoice], attendees: l
     for choice in choices:
         room = choice.room
         if room.pk in seen:
-            raise ActionError(_("Phòng %(r)s được chọn hai lần.") % {"r": room.name}, "rooms")
+            raise ActionError(_("%(r)s được chọn hai lần.") % {"r": room.name}, "rooms")
         seen.add(room.pk)
         if not room.is_active or not room.unit.is_active:
-            raise ActionError(_("Phòng %(r)s không còn sử dụng.") % {"r": room.name}, "rooms")
+            raise ActionError(_("%(r)s không còn sử dụng.") % {"r": room.name}, "rooms")
         if room.unit_id != unit.pk and not room.shared and not can_book_for(actor, room.unit):
             raise ActionError(
-                _("Phòng %(r)s thuộc %(u)s, đơn vị này không cho đơn vị khác đặt.")
+                _("%(r)s thuộc %(u)s, đơn vị này không cho đơn vị khác đặt.")
                 % {"r": room.name, "u": room.unit.short_name},
                 "rooms",
             )
@@ -164,7 +164,7 @@ def check_rooms(actor: User, unit: Unit, choices: list[RoomChoice], attendees: l
     for choice in counted:
         if choice.expected is not None and choice.expected > choice.room.capacity:
             raise ActionError(
-                _("Phòng %(r)s chỉ chứa %(c)s người, dự kiến %(n)s người.")
+                _("%(r)s chỉ chứa %(c)s người, dự kiến %(n)s người.")
                 % {"r": choice.room.name, "c": choice.room.capacity, "n": choice.expected},
                 "rooms",
             )
