@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# run: the server and the huey worker build e-mailed links from HOST/PORT (settings.SITE_URL).
+export HOST PORT
 
 # The first Python ≥ 3.12 found: $PYTHON, python3.13/3.12 on PATH, then pyenv's versions.
 FIND_PYTHON = for p in "$$PYTHON" python3.14 python3.13 python3.12 python3 \
@@ -49,6 +51,7 @@ worker: venv
 # served by the app itself: hospital networks may be closed, so never a CDN.
 static/vendor/.built: package-lock.json
 	npm ci --no-audit --no-fund --silent
+	mkdir -p static/vendor/htmx
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	@touch $@
 
