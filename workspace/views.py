@@ -120,7 +120,7 @@ def rooms(request: HttpRequest) -> HttpResponse:
         .order_by("unit__parent_id", "unit__short_name", "name")[:500]
     )
     start, end = cal.day_bounds(d, 1)
-    by_room = cal.room_entries(user, room_list, start, end)
+    by_room = cal.room_entries(cal.Viewer(user), room_list, start, end)
     can_book = bool(permissions.unit_ids(user, ["secretary", "unit_admin"])) or permissions.is_system_admin(user)
     tz = timezone.get_current_timezone()
     at9 = datetime.combine(d, time(9), tzinfo=tz)

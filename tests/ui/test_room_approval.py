@@ -147,7 +147,7 @@ def test_calendar_views_rooms_page_and_dragging_a_meeting(org, live_server, page
 
     # Drag "Họp khoa Nội" to 14:00 in the day's room view: the move page opens with the new time.
     page.goto(f"{base}/calendar/?view=rooms&d={day:%Y-%m-%d}")
-    source = page.locator(".ev[data-move]", has_text="Họp khoa Nội")
+    source = page.locator(".ev[draggable]", has_text="Họp khoa Nội")
     slots = page.locator(f"#h-room-{org.room_a.pk} + .tg-body .slot")
     target = slots.nth(14 - 7)
     box = target.bounding_box()

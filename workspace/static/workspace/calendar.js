@@ -29,11 +29,13 @@
   }
 
   document.addEventListener("dragstart", function (event) {
-    var ev = event.target && event.target.closest ? event.target.closest(".ev[data-move]") : null;
-    if (!ev) { return; }
+    var ev = event.target && event.target.closest ? event.target.closest(".ev[draggable]") : null;
+    var link = ev ? ev.querySelector(".ev-move") : null;
+    if (!link) { return; }
     dragged = ev;
+    dragged.moveUrl = link.getAttribute("href");
     event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", ev.getAttribute("data-move"));
+    event.dataTransfer.setData("text/plain", dragged.moveUrl);
   });
   document.addEventListener("dragover", function (event) {
     var slot = dragged ? target(event) : null;
@@ -49,7 +51,7 @@
     event.preventDefault();
     var start = dropStart(slot, event);
     var end = addMinutes(start, +dragged.getAttribute("data-minutes"));
-    var url = dragged.getAttribute("data-move") + "&start=" + encodeURIComponent(start) + "&end=" + encodeURIComponent(end);
+    var url = dragged.moveUrl + "&start=" + encodeURIComponent(start) + "&end=" + encodeURIComponent(end);
     dragged = null;
     window.location.assign(url);
   });
