@@ -263,11 +263,15 @@ class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):
     their queue). Others see the bookings of the meetings they may see.
     """
 
-    serializer_class = s.BookingSerializer
+    serializer_class = s.BookingRequestSerializer
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        # The browsable API's form for approve/reject is the decision (a note), not a booking.
+        return s.DecisionSerializer if self.action in ("approve", "reject") else s.BookingRequestSerializer
 
     def get_queryset(self) -> QuerySet[Booking]:
         user = self.request.user
-        qs = Booking.objects.select_related("room__unit")
+        qs = Booking.objects.select_related("room__unit", "occurrence__meeting__organizing_unit", "occurrence__meeting__created_by")
         if not user.is_superuser:
             from meetings.models import Membership
 

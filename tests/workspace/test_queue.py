@@ -162,3 +162,15 @@ def test_queue_query_count_is_constant_as_requests_grow(org, client, hall, day, 
     with django_assert_num_queries(len(small.captured_queries)):
         html = client.get("/rooms/requests/").content.decode()
     assert "Chuỗi 3" in html
+
+
+def test_bookings_api_says_what_who_and_why_but_not_for_confidential_meetings(org, api, hall, day):
+    """D2: the request list carries the meeting's title, organiser and purpose."""
+    series(org, hall, day, count=1, title="Tập huấn", agenda="Phác đồ mới")
+    series(org, hall, day, count=1, hour=14, title="Kỷ luật", agenda="Bí mật", sensitivity=Meeting.Sensitivity.CONFIDENTIAL)
+    rows = api(org.unit_admin).get("/api/v1/bookings/", {"status": "requested"}).json()["results"]
+    by_title = {r["meeting_title"]: r for r in rows}
+    assert by_title["Tập huấn"]["purpose"] == "Phác đồ mới"
+    assert by_title["Tập huấn"]["organizer"] == "Nguyễn Thư Ký" and by_title["Tập huấn"]["organizing_unit"] == "bvdk"
+    assert "Cuộc họp mật (BVĐK tỉnh)" in by_title and by_title["Cuộc họp mật (BVĐK tỉnh)"]["purpose"] == ""
+    assert "Kỷ luật" not in str(rows) and "Bí mật" not in str(rows)
