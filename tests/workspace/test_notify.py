@@ -92,3 +92,15 @@ def test_badge_counts_waiting_requests_in_one_query(org, client, hall, day, dept
     client.force_login(admin)
     html = client.get("/calendar/").content.decode()
     assert '<span class="badge" aria-label="2 đang chờ">2</span>' in html
+
+
+def test_the_digest_runs_every_minute_under_a_lock(org, hall, day, mailoutbox):
+    from datetime import datetime
+
+    from workspace.tasks import room_request_digests
+
+    task = room_request_digests.task_class()
+    assert task.validate_datetime(datetime(2026, 12, 8, 9, 17)) and task.validate_datetime(datetime(2026, 12, 8, 9, 18))
+    series(org, hall, day, count=1)
+    room_request_digests.call_local()  # what the consumer runs (huey's lock included)
+    assert len(_to(mailoutbox, org.unit_admin)) == 1
