@@ -107,6 +107,7 @@ class Entry:
     move: str = ""  # the move page, for those who may change the meeting
     rooms: str = ""
     urgent: bool = False
+    refused: bool = False  # a room of this sitting was refused by its admin
     times: str = ""
     start_local: str = ""
     minutes: int = 0
@@ -146,7 +147,8 @@ class Viewer:
         self.busy, self.pending, self.urgent, self.shift = (
             escape(_("Bận")), escape(_("chờ duyệt")), escape(_("khẩn")), escape(_("Dời")))
         self.shift_label = _("Dời cuộc họp %(t)s")
-        self.pending_text = _("chờ duyệt")
+        self.notes = {Booking.Status.REQUESTED: " — " + _("chờ duyệt"), Booking.Status.REJECTED: " — " + _("bị từ chối")}
+        self.refused = escape(_("phòng bị từ chối"))
 
     def can_edit(self, created_by: int, unit_id: int) -> bool:
         return self.admin or created_by == self.user.pk or unit_id in self.booking_units
@@ -154,12 +156,10 @@ class Viewer:
     def entry(self, row: dict[str, Any], rooms: list[tuple[str, str, str]]) -> Entry:
         start, end = row["start"].astimezone(self.tz), row["end"].astimezone(self.tz)
         pending = any(status == Booking.Status.REQUESTED for _, _, status in rooms)
-        # D18: a room always with its unit, and the pending ones marked.
-        text = "; ".join(
-            f"{name} ({unit})" + (f" — {self.pending_text}" if status == Booking.Status.REQUESTED else "")
-            for name, unit, status in rooms
-        )
-        e = Entry(start, end, "", True, pending, rooms=text, times=f"{start:%H:%M}–{end:%H:%M}",
+        # D18: a room always with its unit, the pending and refused ones marked.
+        text = "; ".join(f"{name} ({unit})" + self.notes.get(status, "") for name, unit, status in rooms)
+        e = Entry(start, end, "", True, pending, rooms=text, refused=any(st == Booking.Status.REJECTED for _, _, st in rooms),
+                  times=f"{start:%H:%M}–{end:%H:%M}",
                   start_local=f"{start:%Y-%m-%dT%H:%M}", minutes=int((end - start).total_seconds() // 60))
         if row["can_see"]:
             uid = str(row["uid"])
@@ -178,6 +178,8 @@ class Viewer:
                 f'<div class="ev busy {pos}"><span class="ev-time">{e.times}</span> {self.busy}{pending}{rooms}</div>')
         title = escape(e.title)
         urgent = f' <span class="ev-tag">{self.urgent}</span>' if e.urgent else ""
+        if e.refused:
+            urgent += f' <span class="ev-tag refused">{self.refused}</span>'
         drag = move = ""
         if e.move:
             drag = f' draggable="true" data-start="{e.start_local}" data-minutes="{e.minutes}"'
@@ -213,7 +215,8 @@ def unit_entries(viewer: Viewer, unit: Unit, start: datetime, end: datetime) -> 
     rooms: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     if rows:
         for occ_id, name, unit_name, status in (
-            Booking.objects.filter(occurrence__in=occs.values("pk"), status__in=LIVE)
+            # Refused rooms too: the secretary must see that a sitting lost its room.
+            Booking.objects.filter(occurrence__in=occs.values("pk"), status__in=[*LIVE, Booking.Status.REJECTED])
             .order_by("room_id").values_list("occurrence_id", "room__name", "room__unit__short_name", "status")
         ):
             rooms[occ_id].append((name, unit_name, status))

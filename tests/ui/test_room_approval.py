@@ -109,7 +109,7 @@ def test_hall_admin_approves_a_series_except_one_sitting_and_the_secretary_hears
     check_page(page, "05-secretary-week")
     page.goto(f"{base}/calendar/?view=week&d={day + timedelta(days=7):%Y-%m-%d}")
     refused = page.locator(".ev", has_text="Giao ban chuyên môn").first
-    assert "Hội trường" not in refused.inner_text()  # the refused sitting has no room
+    assert "Hội trường BVĐK (BVĐK tỉnh) — bị từ chối" in refused.inner_text()  # the sitting lost its room
     shot(page, "06-secretary-week-refused-sitting")
     assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.SCHEDULED
 

@@ -84,6 +84,16 @@ def test_pending_requests_are_marked(org, client, hall, day):
     assert 'class="ev pending' in html and "chờ duyệt" in html
 
 
+def test_a_sitting_whose_room_was_refused_says_so(org, client, hall, day):
+    from meetings import actions
+    from tests.workspace.conftest import requests_of
+
+    meeting = series(org, hall, day, count=1, title="Hội thảo")
+    actions.reject_booking(org.unit_admin, requests_of(meeting)[0], "Hội trường bận")
+    html = _get(client, org.secretary, d=day.isoformat()).content.decode()
+    assert "Hội trường BVĐK (BVĐK tỉnh) — bị từ chối" in html and "phòng bị từ chối" in html
+
+
 def test_month_view_lists_meetings_per_day_and_links_to_the_day(org, client, day):
     series(org, org.room_a, day, count=2, title="Giao ban tuần")
     html = _get(client, org.secretary, view="month", d=day.isoformat()).content.decode()
