@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models import Equipment, Unit
+
+
+def _sane_day(value: date | None) -> date | None:
+    # Far-off dates would overflow the date arithmetic of the views (a 500, never acceptable).
+    if value is not None and not (date(2000, 1, 1) <= value <= date(2099, 12, 31)):
+        raise forms.ValidationError(_("Ngày phải trong khoảng 2000–2099."))
+    return value
+
 
 VIEWS = [
     ("day", _("Ngày")),
@@ -29,6 +38,9 @@ class CalendarQuery(forms.Form):
         self.fields["unit"].choices = [(u.code, u.short_name) for u in units]
         self.fields["view"].error_messages["invalid_choice"] = _("Kiểu xem không hợp lệ.")
         self.fields["unit"].error_messages["invalid_choice"] = _("Đồng chí không xem được lịch của đơn vị này.")
+
+    def clean_d(self) -> date | None:
+        return _sane_day(self.cleaned_data.get("d"))
 
 
 class RoomFilter(forms.Form):
@@ -53,6 +65,9 @@ class RoomFilter(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
         self.fields["equipment"].queryset = equipment
+
+    def clean_d(self) -> date | None:
+        return _sane_day(self.cleaned_data.get("d"))
 
 
 def _ids(values: list[str]) -> list[int]:

@@ -169,7 +169,7 @@ def decide(request: HttpRequest) -> HttpResponse:
         return render(request, "workspace/refused.html", {"message": _("Chỉ quản trị phòng họp của đơn vị mới duyệt được yêu cầu.")}, status=403)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _refuse(request, " ".join(form.non_field_errors()) or _("Yêu cầu không hợp lệ."), 400)
+        return _refuse(request, " ".join(e for errors in form.errors.values() for e in errors) or _("Yêu cầu không hợp lệ."), 400)
     approve, reject = form.split()
     ids = approve + reject
     found = Booking.objects.filter(pk__in=ids)

@@ -122,6 +122,11 @@ def test_bad_date_is_a_clear_error(org, client):
     r = _get(client, org.secretary, d="31/02/2026")
     assert r.status_code == 400
     assert "Ngày không hợp lệ" in r.content.decode()
+    for view in ("week", "month", "roomweek"):
+        r = _get(client, org.secretary, d="9999-12-31", view=view)
+        assert r.status_code == 400 and "Ngày phải trong khoảng 2000–2099." in r.content.decode()
+    r = client.get("/rooms/", {"d": "0001-01-01"})
+    assert r.status_code == 400 and "Ngày phải trong khoảng 2000–2099." in r.content.decode()
 
 
 def test_meetings_in_the_units_rooms_booked_by_others_show_too(org, client, day):

@@ -174,3 +174,19 @@ def test_bookings_api_says_what_who_and_why_but_not_for_confidential_meetings(or
     assert by_title["Tập huấn"]["organizer"] == "Nguyễn Thư Ký" and by_title["Tập huấn"]["organizing_unit"] == "bvdk"
     assert "Cuộc họp mật (BVĐK tỉnh)" in by_title and by_title["Cuộc họp mật (BVĐK tỉnh)"]["purpose"] == ""
     assert "Kỷ luật" not in str(rows) and "Bí mật" not in str(rows)
+
+
+def test_malformed_decisions_are_refused_in_vietnamese(org, client, hall, day):
+    meeting = series(org, hall, day, count=1)
+    client.force_login(org.unit_admin)
+    for data, sentence in [
+        ({"bookings": ["abc"], "decision": "approve"}, "Danh sách buổi họp không hợp lệ."),
+        ({"bookings": [str(2**70)], "decision": "approve"}, "Danh sách buổi họp không hợp lệ."),
+        ({"bookings": [str(requests_of(meeting)[0].pk)], "decision": "maybe"}, "Chọn duyệt hoặc từ chối."),
+        ({"bookings": [str(requests_of(meeting)[0].pk)], "decision": "approve"}, "Chọn ít nhất một buổi để duyệt"),
+        ({"decision": "reject"}, "Chưa chọn yêu cầu nào để xử lý."),
+    ]:
+        r = client.post("/rooms/requests/decide/", data)
+        assert r.status_code == 400, data
+        assert sentence in r.content.decode(), data
+    assert requests_of(meeting)[0].status == Booking.Status.REQUESTED
