@@ -138,6 +138,7 @@ class Viewer:
 
     def __init__(self, user: Any) -> None:
         self.user = user
+        self.user_pk = user.pk
         self.tz = timezone.get_current_timezone()
         self.admin = permissions.is_system_admin(user)
         self.booking_units = set(permissions.unit_ids(user, [Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN]))
@@ -151,7 +152,7 @@ class Viewer:
         self.refused = escape(_("phòng bị từ chối"))
 
     def can_edit(self, created_by: int, unit_id: int) -> bool:
-        return self.admin or created_by == self.user.pk or unit_id in self.booking_units
+        return self.admin or created_by == self.user_pk or unit_id in self.booking_units
 
     def entry(self, row: dict[str, Any], rooms: list[tuple[str, str, str]]) -> Entry:
         start, end = row["start"].astimezone(self.tz), row["end"].astimezone(self.tz)
@@ -264,11 +265,13 @@ def place(entries: list[Entry], day: date) -> list[Entry]:
         placed.append(e)
     cluster: list[Entry] = []
     lane_ends: list[int] = []
+    cluster_end = 0  # the last row any meeting of the cluster reaches
     for e in placed:
-        if cluster and e.row >= max(c.row + c.span for c in cluster):
+        if cluster and e.row >= cluster_end:
             for c in cluster:
                 c.lanes = len(lane_ends)
             cluster, lane_ends = [], []
+        cluster_end = max(cluster_end, e.row + e.span) if cluster else e.row + e.span
         for i, last in enumerate(lane_ends):
             if e.row >= last:
                 e.lane, lane_ends[i] = i, e.row + e.span

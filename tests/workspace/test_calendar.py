@@ -182,3 +182,20 @@ def test_home_names_each_room_with_its_unit(org, client, hall):
     html = r.content.decode()
     assert "Hội nghị hai điểm cầu" in html
     assert "Hội trường BVĐK (BVĐK tỉnh) (chờ duyệt)" in html and "Hội trường Sở (Sở Y tế) (chờ duyệt)" in html
+
+
+def test_overlapping_meetings_share_the_column_width_and_others_take_it_all():
+    from datetime import date
+
+    from workspace.calendar import Entry, local, place
+
+    day = date(2026, 12, 8)
+
+    def entry(h1, m1, h2, m2):
+        return Entry(local(at(day, h1, m1)), local(at(day, h2, m2)), "x", False, False)
+
+    a, b, c, d = entry(9, 0, 10, 0), entry(9, 30, 11, 0), entry(10, 0, 11, 0), entry(13, 0, 14, 0)
+    place([d, c, b, a], day)
+    assert [(e.lane, e.lanes) for e in (a, b, c)] == [(0, 2), (1, 2), (0, 2)]
+    assert (d.lane, d.lanes, d.row, d.span) == (0, 1, (13 - 7) * 4 + 1, 4)
+    assert a.classes == "r9 s4 c1 w6" and b.classes == "r11 s6 c7 w6"
