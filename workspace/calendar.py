@@ -156,12 +156,15 @@ class Viewer:
 
     def entry(self, row: dict[str, Any], rooms: list[tuple[str, str, str]]) -> Entry:
         start, end = row["start"].astimezone(self.tz), row["end"].astimezone(self.tz)
-        pending = any(status == Booking.Status.REQUESTED for _, _, status in rooms)
+        statuses = {status for _, _, status in rooms}
         # D18: a room always with its unit, the pending and refused ones marked.
         text = "; ".join(f"{name} ({unit})" + self.notes.get(status, "") for name, unit, status in rooms)
-        e = Entry(start, end, "", True, pending, rooms=text, refused=any(st == Booking.Status.REJECTED for _, _, st in rooms),
-                  times=f"{start:%H:%M}–{end:%H:%M}",
-                  start_local=f"{start:%Y-%m-%dT%H:%M}", minutes=int((end - start).total_seconds() // 60))
+        # Plain arithmetic instead of strftime: this runs for every meeting on the page.
+        e = Entry(start, end, "", True, Booking.Status.REQUESTED in statuses, rooms=text,
+                  refused=Booking.Status.REJECTED in statuses,
+                  times="%02d:%02d–%02d:%02d" % (start.hour, start.minute, end.hour, end.minute),
+                  start_local="%04d-%02d-%02dT%02d:%02d" % (start.year, start.month, start.day, start.hour, start.minute),
+                  minutes=int((end - start).total_seconds() // 60))
         if row["can_see"]:
             uid = str(row["uid"])
             e.busy_only, e.title, e.urgent = False, row["title"], row["urgent"]
@@ -309,6 +312,18 @@ class Column:
     def html(self) -> str:
         """All the column's meetings in one string (one template variable, not one per meeting)."""
         return mark_safe("".join(e.html for e in self.entries))  # noqa: S308 - built escaped by Viewer.html
+
+    @property
+    def slots_html(self) -> str:
+        """The empty hours: links to the composer (or drop targets only, for those who cannot book)."""
+        out = []
+        for sl in self.slots:
+            if sl.url:
+                out.append(f'<a class="slot r{sl.row}" href="{escape(sl.url)}" hx-boost="false" data-drop="{sl.start_local}">'
+                           f'<span class="visually-hidden">{escape(sl.label)}</span></a>')
+            else:
+                out.append(f'<span class="slot r{sl.row}" data-drop="{sl.start_local}"></span>')
+        return mark_safe("".join(out))  # noqa: S308 - escaped above
 
 
 def _slots(day: date, room: Room | None, tz: Any, can_book: bool) -> list[Slot]:
