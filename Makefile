@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# run: the server and the huey worker build e-mailed links from HOST/PORT (settings.SITE_URL).
+export HOST PORT
 
 # The first Python ≥ 3.12 found: $PYTHON, python3.13/3.12 on PATH, then pyenv's versions.
 FIND_PYTHON = for p in "$$PYTHON" python3.14 python3.13 python3.12 python3 \

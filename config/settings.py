@@ -52,7 +52,9 @@ if SECRET_KEY == DEV_SECRET_KEY and not (DEBUG or EMBEDDED or TESTING):
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Absolute links in e-mail: SITE_URL, else the address `make run` serves (HOST/PORT).
+_site_host = os.getenv("HOST", "") if os.getenv("HOST", "") not in ("", "0.0.0.0", "::") else "127.0.0.1"  # noqa: S104 - not a bind: a wildcard host is no link
+SITE_URL = (os.getenv("SITE_URL") or f"http://{_site_host}:{os.getenv('PORT') or '8000'}").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",  # makes `runserver` the ASGI (HTTP + WebSocket) development server
@@ -79,6 +81,8 @@ INSTALLED_APPS = [
     "integrations.zoom",
     "integrations.jitsi",
     "integrations.link",
+    "workspace",  # calendar, rooms, room admins' queue and request e-mails
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc files installed with the app (no CDN)
 ]
 if os.getenv("DATABASE_URL", "").startswith("postgres"):
     INSTALLED_APPS.append("django.contrib.postgres")
@@ -310,6 +314,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Meetings, rooms and availability for the Department of Health and its units.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: hospital networks may be closed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Quorum rules ---------------------------------------------------------------------
@@ -390,3 +398,7 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
 # --- end of the issue 15 block ------------------------------------------------------------
+
+# --- Calendar, rooms and the room admins' queue (workspace/) -------------------------------
+# Room admins get at most one e-mail per this many minutes listing new booking requests.
+WORKSPACE_DIGEST_MINUTES = envint("WORKSPACE_DIGEST_MINUTES", 10)

@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from meetings import views as meeting_views
 
@@ -18,5 +22,7 @@ urlpatterns = [
     path("minutes/", include("minutes.urls")),
     path("meetings/", include("meetings.web.urls")),  # composer, meeting page, lists (secretaries)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),  # no inline script
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="workspace/redoc.html"), name="api-redoc"),
+    path("", include("workspace.urls")),  # calendar/, rooms/, rooms/requests/
 ]

@@ -3,7 +3,13 @@ through the engine, records the audit trail and queues side effects in the outbo
 in one transaction. Views and commands call these; nothing else writes meetings.
 """
 
-from meetings.actions.approvals import approve_booking, reject_booking
+from meetings.actions.approvals import (
+    Decision,
+    approve_booking,
+    decide_bookings,
+    overlapping_requests,
+    reject_booking,
+)
 from meetings.actions.cancel import cancel_meeting
 from meetings.actions.changes import update_meeting
 from meetings.actions.common import (
@@ -32,6 +38,7 @@ __all__ = [
     "SERIES_FIELDS",
     "ActionError",
     "AttendeeInput",
+    "Decision",
     "Forbidden",
     "MeetingInput",
     "RoomChoice",
@@ -44,8 +51,10 @@ __all__ = [
     "check_times",
     "check_urgency",
     "create_meeting",
+    "decide_bookings",
     "expected_per_room",
     "mark_past_occurrences_held",
+    "overlapping_requests",
     "publish_meeting",
     "reject_booking",
     "update_meeting",

@@ -247,6 +247,32 @@ class BookingSerializer(serializers.ModelSerializer):
         fields = ["id", "room", "room_name", "unit", "start", "end", "status", "expected_attendees", "decision_note"]
 
 
+class BookingRequestSerializer(BookingSerializer):
+    """A booking as a room admin needs it to decide: what, who, why. A confidential meeting
+    is named only "Cuộc họp mật" with its organising unit; its purpose is not shown."""
+
+    meeting = serializers.UUIDField(source="occurrence.meeting.uid", read_only=True)
+    meeting_title = serializers.SerializerMethodField()
+    organizing_unit = serializers.CharField(source="occurrence.meeting.organizing_unit.code", read_only=True)
+    organizer = serializers.CharField(source="occurrence.meeting.created_by.full_name", read_only=True)
+    purpose = serializers.SerializerMethodField()
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "meeting", "meeting_title", "organizing_unit", "organizer", "purpose",
+                  "decided_at"]
+
+    def _confidential(self, b: Booking) -> bool:
+        return b.occurrence.meeting.sensitivity == Meeting.Sensitivity.CONFIDENTIAL
+
+    def get_meeting_title(self, b: Booking) -> str:
+        if self._confidential(b):
+            return f"Cuộc họp mật ({b.occurrence.meeting.organizing_unit.short_name})"
+        return b.occurrence.meeting.title
+
+    def get_purpose(self, b: Booking) -> str:
+        return "" if self._confidential(b) else b.occurrence.meeting.agenda
+
+
 class OccurrenceSerializer(serializers.ModelSerializer):
     recurrence_id = AwareDateTimeField(read_only=True)
     start = AwareDateTimeField(read_only=True)

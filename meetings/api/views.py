@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -256,18 +256,32 @@ class CalendarView(APIView):
 
 
 class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):
-    """Bookings of the rooms the caller administers (to approve), and of their own meetings."""
+    """Bookings of the rooms the caller administers (to approve), and of their own meetings.
 
-    serializer_class = s.BookingSerializer
+    A room admin sees the bookings of the rooms they decide on plus those of the meetings
+    they may edit, never other units' requests they cannot decide (`?status=requested` is
+    their queue). Others see the bookings of the meetings they may see.
+    """
+
+    serializer_class = s.BookingRequestSerializer
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        # The browsable API's form for approve/reject is the decision (a note), not a booking.
+        return s.DecisionSerializer if self.action in ("approve", "reject") else s.BookingRequestSerializer
 
     def get_queryset(self) -> QuerySet[Booking]:
         user = self.request.user
-        qs = Booking.objects.select_related("room__unit")
+        qs = Booking.objects.select_related("room__unit", "occurrence__meeting__organizing_unit", "occurrence__meeting__created_by")
         if not user.is_superuser:
             from meetings.models import Membership
 
             admin_units = unit_ids(user, [Membership.Role.UNIT_ADMIN])
-            qs = qs.filter(room__unit_id__in=admin_units) | qs.filter(occurrence__meeting__in=Meeting.objects.visible_to(user).values("pk"))
+            if admin_units:
+                booking_units = unit_ids(user, [Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN])
+                own = Meeting.objects.filter(Q(created_by=user) | Q(organizing_unit_id__in=booking_units)).values("pk")
+                qs = qs.filter(room__unit_id__in=admin_units) | qs.filter(occurrence__meeting__in=own)
+            else:
+                qs = qs.filter(occurrence__meeting__in=Meeting.objects.visible_to(user).values("pk"))
         if state := self.request.query_params.get("status"):
             qs = qs.filter(status=state)
         return qs.order_by("start", "pk")

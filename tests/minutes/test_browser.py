@@ -142,7 +142,8 @@ class Person:
         page.fill("input[name=login]", self.user.email)
         page.fill("input[name=password]", "pw-Quorum-2026")
         page.click("button[type=submit]")
-        page.wait_for_url(f"{self.server.url}/")
+        # Home, or the calendar for secretaries (workspace/): any page after the login.
+        page.wait_for_url(re.compile(re.escape(self.server.url) + r"/(calendar/)?$"))
         page.close()
         return self
 

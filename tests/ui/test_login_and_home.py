@@ -22,12 +22,15 @@ def test_secretary_logs_in_and_sees_upcoming_meetings_in_vietnamese(org, live_se
     page.fill("input[name=login]", org.secretary.email)
     page.fill("input[name=password]", "pw-Quorum-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    table = page.locator("table.meetings")
-    assert "Giao ban khoa Nội" in table.inner_text()
-    assert "Phòng họp A" in table.inner_text()
+    # A secretary's home is the unit's calendar (workspace/); open the meeting's week.
+    page.wait_for_url(f"{live_server.url}/calendar/")
+    page.goto(f"{live_server.url}/calendar/?view=week&d={day:%Y-%m-%d}")
+    calendar = page.locator("#calendar")
+    assert "Giao ban khoa Nội" in calendar.inner_text()
+    assert "Phòng họp A" in calendar.inner_text()
     weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][day.weekday()]
-    assert f"{weekday}, {day:%d/%m/%Y}, 08:30" in table.inner_text()
+    assert f"{weekday} {day:%d/%m}" in calendar.inner_text()
+    assert "08:30–09:30" in calendar.inner_text()
 
 
 def test_wrong_password_shows_an_error_and_no_session(org, live_server, page):
