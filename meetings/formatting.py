@@ -18,3 +18,16 @@ def vn_date(value: date, language: str = "vi") -> str:
 def vn_datetime(value: datetime, language: str = "vi") -> str:
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{vn_date(local.date(), language)}, {local:%H:%M}"
+
+
+def vn_day_month(value: datetime) -> str:
+    """'15/12': the short date of a sitting inside a sentence ("Hủy buổi 15/12")."""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local:%d/%m}"
+
+
+def vn_time_on_day(value: datetime, language: str = "vi") -> str:
+    """'14:00 ngày 16/12' ("14:00 on 16/12")."""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    word = "on" if language == "en" else "ngày"
+    return f"{local:%H:%M} {word} {local:%d/%m}"

@@ -2,8 +2,8 @@
 icalendar 7.x. See shared reference ical.md; the decisions in short:
 
 - UID = Meeting.uid for life (a "this and following" split is a new meeting, new uid);
-  SEQUENCE = Meeting.sequence for the master, Meeting.sequence + Occurrence.sequence for
-  an overridden or cancelled occurrence, so both grow whenever either changes.
+  SEQUENCE is one counter per UID, decided in meetings.actions.sequence: every component
+  of a message carries Meeting.sequence, the highest value ever sent for the UID.
 - Times carry TZID=Asia/Ho_Chi_Minh with a VTIMEZONE of a single STANDARD +0700 block.
 - EXDATE and RECURRENCE-ID are the occurrences' *current* slots (the foundation re-maps
   Occurrence.recurrence_id when the series moves), so skipped meetings stay skipped.
@@ -307,7 +307,9 @@ def _common(ev: Event, data: MeetingData, stamp: datetime, sequence: int) -> Non
 
 
 def occurrence_sequence(meeting: Meeting, occ: Occurrence) -> int:
-    return meeting.sequence + occ.sequence
+    """One counter per UID (meetings.actions.sequence): a sitting carries the meeting's
+    current SEQUENCE, which is at least the one it took when it was last changed alone."""
+    return max(meeting.sequence, occ.sequence)
 
 
 SHARED = object()  # recipient placeholder: render once, personalise per attendee afterwards

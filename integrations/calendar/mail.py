@@ -114,8 +114,11 @@ def compose(
     ics: bytes | None = None,
     method: str | None = None,
     reason: str = "",
+    changes: list[dict[str, Any]] | None = None,
 ) -> InviteMessage:
-    """kind: invite/update/cancel/occ_cancel/uninvite/reminder."""
+    """kind: invite/update/cancel/occ_cancel/uninvite/reminder. `changes` (a Version's)
+    become the sentences an update opens with ("Buổi họp 15/12 dời sang 14:00 ngày 16/12")."""
+    from integrations.calendar.versions import lines
     lang = language(attendee)
     t = texts.texts(lang)
     m = data.meeting
@@ -124,7 +127,8 @@ def compose(
     start = occurrence.start if occurrence else m.start
     end = occurrence.end if occurrence else m.end
     when = texts.span(start, end, lang)
-    subject = f"{t['subject_' + kind]}: {m.title} – {texts.when(start, lang)}"
+    changed = lines(changes or [], lang) if kind in ("update", "occ_cancel", "cancel") else []
+    subject = f"{t['subject_' + kind]}: {m.title} – {changed[0] if changed and kind == 'update' else texts.when(start, lang)}"
     info = data.online(occurrence) if m.is_online and kind not in ("cancel", "occ_cancel", "uninvite") else {}
     show_answer = kind in ("invite", "update") and attendee.rsvp != Attendee.Rsvp.DELEGATED
     ctx = {
@@ -143,6 +147,7 @@ def compose(
         "dial_in": info.get("dial_in", ""),
         "passcode": info.get("passcode", ""),
         "reason": reason,
+        "changed": changed,
         "links": answers.links(attendee) if show_answer else None,
     }
     body = render_to_string("invitations/email/message.txt", ctx)
