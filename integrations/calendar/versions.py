@@ -80,7 +80,8 @@ def diff(old: dict[str, Any], new: dict[str, Any], reason: str = "") -> list[dic
             changes.append({"k": "cancelled", "at": o["start"], "reason": reason, "pk": pk})
     if rooms:
         # Every sitting in the same new place: one line for the series.
-        if len({(r["old"], r["new"]) for r in rooms}) == 1 and len(rooms) > 1:
+        live = sum(1 for n in after.values() if not n["cancelled"])
+        if len({(r["old"], r["new"]) for r in rooms}) == 1 and (len(rooms) > 1 or live == 1):
             changes.append({"k": "room", "old": rooms[0]["old"], "new": rooms[0]["new"], "at": None})
         else:
             changes.extend(rooms)
