@@ -150,5 +150,5 @@ def lines(changes: list[dict[str, Any]], lang: str = "vi") -> list[str]:
     if len(out) > MAX_LINES:
         rest = len(out) - (MAX_LINES - 1)
         with translation.override(lang):
-            out = out[:MAX_LINES - 1] + [_("… và %(n)s thay đổi khác") % {"n": rest}]
+            out = [*out[:MAX_LINES - 1], _("… và %(n)s thay đổi khác") % {"n": rest}]
     return out

@@ -22,7 +22,6 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dateutil.rrule import rruleset, rrulestr

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.calendar import delivery, ical
-from integrations.calendar.models import Delivery, SequenceBump
+from integrations.calendar.models import Delivery
 from integrations.calendar.tests.checks import full_check, mime_ok
 from meetings import actions, outbox
 from meetings.actions import AttendeeInput, MeetingInput, RoomChoice
