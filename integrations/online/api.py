@@ -21,7 +21,6 @@ from meetings import outbox
 from meetings.models import Meeting, OutboxMessage
 from meetings.permissions import can_edit_meeting, get_meeting_for_user
 
-
 # Every value of "state", for the schema and for readers of this code.
 STATES = {
     "none": "Cuộc họp không họp trực tuyến và chưa từng có phòng (no online room, never had one).",
