@@ -265,18 +265,6 @@ class FeedFragment(models.Model):
         return f"{self.meeting_id} @ {self.updated_at} seq {self.sequence}"
 
 
-class SequenceBump(models.Model):
-    """A SEQUENCE increment this app made for a change the foundation does not count (an
-    online room's link changing), once per outbox message however often it is handled."""
-
-    message_id = models.BigIntegerField(unique=True)
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
-    sequence = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.meeting_id} → {self.sequence}"
-
-
 class Version(models.Model):
     """One real change attendees were told about (or the first invitation): what the
     invitation said then (`snapshot`), what changed since the previous one (`changes`, shown
