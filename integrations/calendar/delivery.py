@@ -125,6 +125,12 @@ def plan_message(meeting: Meeting, event: str, payload: dict[str, Any], message_
             sends.append((active, Delivery.Kind.REQUEST, None))  # the first invitation
         else:
             changes = versions.diff(last.snapshot, snap, reason)
+            moved = {str(pk) for pk in payload.get("moved_occurrence_ids") or []}
+            if moved:  # "this and following" edited: those sittings go on in a new series (its own invitation)
+                first = min((c["at"] for c in changes if c["k"] == "cancelled" and c.get("pk") in moved), default=None)
+                changes = [c for c in changes if not (c["k"] == "cancelled" and c.get("pk") in moved)]
+                if first:
+                    changes.append({"k": "split", "at": first})
             if changes and versions.significant(changes) and meeting.sequence == last.sequence:
                 # Changed outside the meeting actions (a refused room left LOCATION, the
                 # provider's link changed): the counter goes up in the one place that owns it.

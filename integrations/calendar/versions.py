@@ -20,7 +20,7 @@ from integrations.calendar import ical
 from meetings.formatting import vn_day_month, vn_time_on_day
 
 # Kinds of change whose messages need a new SEQUENCE (see meetings.actions.sequence).
-SIGNIFICANT = {"moved", "cancelled", "added", "room", "online"}
+SIGNIFICANT = {"moved", "cancelled", "added", "room", "online", "split"}
 MAX_LINES = 6
 
 
@@ -145,6 +145,9 @@ def lines(changes: list[dict[str, Any]], lang: str = "vi") -> list[str]:
                 out.append(_("Đổi người chủ trì: %(new)s") % {"new": c["new"] or "—"})
             elif k == "agenda":
                 out.append(_("Cập nhật chương trình họp"))
+            elif k == "split":
+                out.append(_("Từ buổi %(d)s, các buổi họp thuộc một chuỗi mới (có giấy mời riêng)") % {
+                    "d": vn_day_month(_when(c["at"]))})
             elif k == "cancelled_all":
                 out.append(_("Hủy cuộc họp: %(r)s") % {"r": c["reason"]} if c.get("reason") else _("Hủy cuộc họp"))
     if len(out) > MAX_LINES:

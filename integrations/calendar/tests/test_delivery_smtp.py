@@ -263,6 +263,9 @@ def test_split_updates_old_series_and_invites_to_new(smtp, make_meeting, org, ru
     subjects = {str(parse(mime_ok(r.data)[1]).walk("VEVENT")[0]["UID"]): r.message["Subject"] for r in mails}
     assert subjects[str(new.uid)].startswith("Mời họp:")
     assert subjects[str(meeting.uid)].startswith("Thay đổi lịch họp:")
+    old_mail = next(r for r in mails if str(parse(mime_ok(r.data)[1]).walk("VEVENT")[0]["UID"]) == str(meeting.uid))
+    old_text = old_mail.message.get_body(("plain",)).get_content()
+    assert "thuộc một chuỗi mới" in old_text and "Hủy buổi" not in old_text
     assert str(by_uid[str(new.uid)]["SUMMARY"]) == "Giao ban tuần (mới)"
 
 
