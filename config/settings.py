@@ -52,7 +52,8 @@ if SECRET_KEY == DEV_SECRET_KEY and not (DEBUG or EMBEDDED or TESTING):
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Absolute links in e-mails; unset, they follow the port `make run` serves (PORT=8104 make run).
+SITE_URL = (os.getenv("SITE_URL") or f"http://127.0.0.1:{os.getenv('PORT') or '8000'}").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",  # makes `runserver` the ASGI (HTTP + WebSocket) development server
