@@ -355,3 +355,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
+
+# --- One e-mail per real change; roll call (issue 16 / issue 9 "E-mail") ---------------
+# A new online meeting's invitation waits this long (seconds) for its link, so it is sent
+# once, with the link; after it, the invitation goes without and the link follows.
+INVITATIONS_LINK_WAIT = envint("INVITATIONS_LINK_WAIT", 120)
+# Attendance: joining the online room later than this (minutes) after the start is "late".
+MINUTES_LATE_AFTER_MINUTES = envint("MINUTES_LATE_AFTER_MINUTES", 10)
