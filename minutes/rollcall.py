@@ -193,6 +193,19 @@ def set_entry(actor: User, minutes: Minutes, record_id: int, status: str, *, rea
     return row
 
 
+def set_unit_present(actor: User, minutes: Minutes, unit_id: int | None) -> int:
+    """The whole delegation of a unit is there: every row of the unit that is not already
+    present or represented becomes present (by hand). Returns how many rows changed."""
+    with transaction.atomic():
+        _editable(minutes)
+        rows = minutes.attendance.select_for_update().filter(unit_id=unit_id).exclude(
+            status__in=[Status.PRESENT, Status.SUBSTITUTE])
+        changed = rows.update(status=Status.PRESENT, reason="", source=Source.MANUAL)
+        if changed:
+            _push(minutes)
+    return changed
+
+
 def add_entry(actor: User, minutes: Minutes, who: str) -> AttendanceRecord:
     """Put an invited person who is not on the roll call yet (invited after the minutes were
     opened) on it. Someone not invited is refused with a sentence saying so."""

@@ -25,8 +25,8 @@ STATUS_CHOICES = AttendanceRecord.Status.choices
 def section_context(minutes: Minutes, can_edit: bool, *, error: str = "", error_row: int | None = None) -> dict[str, Any]:
     rows = list(minutes.attendance.select_related("unit").order_by("unit__name", "name", "id"))
     rows.sort(key=lambda r: (r.unit_id is None, str(r.unit) if r.unit_id else "", r.name.casefold()))
-    groups = [{"unit": unit or "", "rows": list(items)} for unit, items in
-              groupby(rows, key=lambda r: str(r.unit) if r.unit_id else "")]
+    groups = [{"unit": unit or "", "unit_id": items[0].unit_id, "rows": items} for unit, items in
+              ((u, list(i)) for u, i in groupby(rows, key=lambda r: str(r.unit) if r.unit_id else ""))]
     counts = {s: sum(1 for r in rows if r.status == s) for s, _label in STATUS_CHOICES}
     editable = can_edit and not minutes.is_issued
     return {
@@ -73,4 +73,15 @@ def add_entry(request: HttpRequest, occurrence_id: int) -> HttpResponse:
         rollcall.add_entry(request.user, minutes, request.POST.get("who", ""))
     except MinutesError as exc:
         return _section(request, minutes, level, error=exc.message, error_row=0)
+    return _section(request, minutes, level)
+
+
+@login_required
+@require_POST
+def unit_present(request: HttpRequest, occurrence_id: int, unit_id: int) -> HttpResponse:
+    minutes, level = minutes_for(request, occurrence_id, edit=True)
+    try:
+        rollcall.set_unit_present(request.user, minutes, unit_id or None)
+    except MinutesError as exc:
+        return _section(request, minutes, level, error=exc.message)
     return _section(request, minutes, level)

@@ -83,3 +83,48 @@ def test_issued_minutes_roll_call_is_read_only(org, briefing):
     r = sec.post(f"/minutes/{occ}/roll-call/{row.pk}/", {"status": "absent"}, headers=HX)
     assert "Biên bản đã ban hành" in r.content.decode()
     assert minutes.attendance.get(pk=row.pk).status == row.status
+
+
+def test_a_whole_unit_marked_present_at_once_keeps_substitutes(org, briefing):
+    occ = briefing.occurrence.pk
+    minutes = actions.ensure_minutes(briefing.occurrence)
+    sec = client_for(org.secretary)
+    assert f"/minutes/{occ}/roll-call/units/{org.hospital.pk}/present/" in sec.get(f"/minutes/{occ}/roll-call/").content.decode()
+    r = sec.post(f"/minutes/{occ}/roll-call/units/{org.dept.pk}/present/", headers=HX)
+    assert r.status_code == 200
+    dept = minutes.attendance.get(email=org.dept_secretary.email)
+    assert dept.status == Status.SUBSTITUTE  # represented stays represented
+    r = sec.post(f"/minutes/{occ}/roll-call/units/{org.hospital.pk}/present/", headers=HX)
+    hospital = list(minutes.attendance.filter(unit=org.hospital))
+    assert hospital and all(r.status == Status.PRESENT for r in hospital)
+    assert client_for(org.member).post(f"/minutes/{occ}/roll-call/units/{org.hospital.pk}/present/").status_code == 403
+
+
+def test_roll_call_section_and_attendance_api_queries_do_not_grow_with_people(org, briefing):
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_user
+
+    occ = briefing.occurrence
+    minutes = actions.ensure_minutes(occ)
+    sec = client_for(org.secretary)
+    api = APIClient()
+    api.force_authenticate(org.secretary)
+    url = f"/api/v1/meetings/{occ.meeting.uid}/occurrences/{occ.pk}/attendance/"
+
+    def count(path, client) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = (count(f"/minutes/{occ.pk}/roll-call/", sec), count(url, api))
+    for i in range(25):
+        user = make_user(f"nguoi{i}@bvdk.vn", org.hospital, "member")
+        a = Attendee.objects.create(meeting=occ.meeting, email=user.email, user=user, unit=org.hospital)
+        AttendanceRecord.objects.create(minutes=minutes, attendee=a, unit=org.hospital, user=user, name=user.full_name,
+                                        email=user.email)
+    big = (count(f"/minutes/{occ.pk}/roll-call/", sec), count(url, api))
+    assert big == small, (small, big)
