@@ -26,7 +26,8 @@ attendance_changed = Signal()
 
 
 def _announce(occurrence_id: int) -> None:
-    transaction.on_commit(lambda: attendance_changed.send(sender=Attendance, occurrence_id=occurrence_id))
+    # robust: a listener's failure is logged and never undoes or repeats the recorded event.
+    transaction.on_commit(lambda: attendance_changed.send(sender=Attendance, occurrence_id=occurrence_id), robust=True)
 
 
 def record_link_join(occurrence: Occurrence, attendee: Attendee) -> Attendance:
