@@ -127,7 +127,11 @@ def compose(
     start = occurrence.start if occurrence else m.start
     end = occurrence.end if occurrence else m.end
     when = texts.span(start, end, lang)
-    changed = lines(changes or [], lang) if kind in ("update", "occ_cancel", "cancel") else []
+    changed = lines(changes or [], lang) if kind == "update" else []
+    # A sitting cancelled: the mail opens with it ("Hủy buổi 22/12: <lý do>").
+    cancelled = lines([c for c in changes or [] if c["k"] == "cancelled"], lang) if kind == "occ_cancel" else []
+    if cancelled:
+        reason = ""  # already in the sentence
     subject = f"{t['subject_' + kind]}: {m.title} – {changed[0] if changed and kind == 'update' else texts.when(start, lang)}"
     info = data.online(occurrence) if m.is_online and kind not in ("cancel", "occ_cancel", "uninvite") else {}
     show_answer = kind in ("invite", "update") and attendee.rsvp != Attendee.Rsvp.DELEGATED
@@ -135,7 +139,7 @@ def compose(
         "t": t,
         "lang": lang,
         "kind": kind,
-        "intro": t["intro_" + kind],
+        "intro": cancelled[0] if cancelled else t["intro_" + kind],
         "attendee": attendee,
         "meeting": m,
         "when": when,
