@@ -56,6 +56,7 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 _site_host = os.getenv("HOST", "") if os.getenv("HOST", "") not in ("", "0.0.0.0", "::") else "127.0.0.1"  # noqa: S104 - not a bind: a wildcard host is no link
 SITE_URL = (os.getenv("SITE_URL") or f"http://{_site_host}:{os.getenv('PORT') or '8000'}").rstrip("/")
 
+
 INSTALLED_APPS = [
     "daphne",  # makes `runserver` the ASGI (HTTP + WebSocket) development server
     "django.contrib.admin",
@@ -402,3 +403,10 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 # --- Calendar, rooms and the room admins' queue (workspace/) -------------------------------
 # Room admins get at most one e-mail per this many minutes listing new booking requests.
 WORKSPACE_DIGEST_MINUTES = envint("WORKSPACE_DIGEST_MINUTES", 10)
+
+# --- One e-mail per real change; roll call (issue 16 / issue 9 "E-mail") ---------------
+# A new online meeting's invitation waits this long (seconds) for its link, so it is sent
+# once, with the link; after it, the invitation goes without and the link follows.
+INVITATIONS_LINK_WAIT = envint("INVITATIONS_LINK_WAIT", 120)
+# Attendance: joining the online room later than this (minutes) after the start is "late".
+MINUTES_LATE_AFTER_MINUTES = envint("MINUTES_LATE_AFTER_MINUTES", 10)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("integrations.calendar.urls")),  # answer links, /feeds/, invitation API
     path("api/v1/", include("meetings.api.urls")),
     path("api/v1/", include("integrations.online.api")),  # online room state of a meeting
+    path("api/v1/", include("minutes.api")),  # attendance of a sitting (JSON, CSV)
     path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
     path("integrations/zoom/", include("integrations.zoom.urls")),  # signed Zoom webhooks
     path("minutes/", include("minutes.urls")),

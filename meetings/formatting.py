@@ -32,3 +32,15 @@ def vn_span(start: datetime, end: datetime, language: str = "vi") -> str:
 def vn_day(value: date) -> str:
     """08/12/2026."""
     return f"{value:%d/%m/%Y}"
+
+def vn_day_month(value: datetime) -> str:
+    """'15/12': the short date of a sitting inside a sentence ("Hủy buổi 15/12")."""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local:%d/%m}"
+
+
+def vn_time_on_day(value: datetime, language: str = "vi") -> str:
+    """'14:00 ngày 16/12' ("14:00 on 16/12")."""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    word = "on" if language == "en" else "ngày"
+    return f"{local:%H:%M} {word} {local:%d/%m}"

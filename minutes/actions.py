@@ -83,11 +83,11 @@ def _unit_of(attendee: Attendee) -> int | None:
     return None
 
 
-def prefill_attendance(minutes: Minutes) -> None:
-    """One row per invited person, from their answer; delegates appear as substitutes."""
+def prefill_rows(occurrence: Occurrence, minutes: Minutes | None = None) -> list[AttendanceRecord]:
+    """One (unsaved) row per invited person, from their answer; delegates appear as substitutes."""
     Rsvp, Status = Attendee.Rsvp, AttendanceRecord.Status
     attendees = list(
-        Attendee.objects.filter(meeting_id=minutes.occurrence.meeting_id, is_active=True).select_related("user")
+        Attendee.objects.filter(meeting_id=occurrence.meeting_id, is_active=True).select_related("user", "unit")
     )
     delegates = {a.delegated_from_id: a for a in attendees if a.delegated_from_id}
     rows = []
@@ -107,12 +107,20 @@ def prefill_attendance(minutes: Minutes) -> None:
             if att.pk in delegates:
                 sub = delegates[att.pk]
                 row.substitute_name, row.substitute_user_id = sub.display_name, sub.user_id
+                row.substitute_user = sub.user
             row.reason = att.rsvp_comment
         else:
             row.status = Status.ABSENT
         rows.append(row)
-    AttendanceRecord.objects.bulk_create(rows)
-    apply_online_attendance(minutes, online_attendance(minutes.occurrence))
+    return rows
+
+
+def prefill_attendance(minutes: Minutes) -> None:
+    """The roll call as the minutes open: invitation answers, then the online room's log."""
+    from minutes import rollcall
+
+    AttendanceRecord.objects.bulk_create(prefill_rows(minutes.occurrence, minutes))
+    rollcall.sync_online(minutes, announce=False)
 
 
 @dataclass
@@ -171,24 +179,13 @@ def _draft(minutes: Minutes) -> Minutes:
 
 
 def set_attendance(actor: User, minutes: Minutes, record_id: int, data: dict[str, Any]) -> AttendanceRecord:
-    status = data.get("status")
-    if status not in {s.value for s in AttendanceRecord.Status}:
-        raise MinutesError("bad_status", "Trạng thái điểm danh phải là present, absent, excused hoặc substitute.")
-    with transaction.atomic():
-        _draft(minutes)
-        try:
-            row = AttendanceRecord.objects.select_for_update().get(pk=record_id, minutes=minutes)
-        except AttendanceRecord.DoesNotExist:
-            raise MinutesError("not_found", "Không có người này trong danh sách điểm danh.", 404) from None
-        row.status = status
-        row.reason = str(data.get("reason", row.reason if status == "excused" else ""))[:2000]
-        row.substitute_name = str(data.get("substitute_name", "") if status == "substitute" else "")[:200]
-        if status == AttendanceRecord.Status.SUBSTITUTE and not row.substitute_name:
-            raise MinutesError("substitute_required", "Ghi rõ người dự thay.")
-        row.source = AttendanceRecord.Source.MANUAL
-        row.save()
-        broadcast(minutes.pk, {"type": "changed", "what": "attendance"})
-    return row
+    """JSON form of the roll call entry (minutes.rollcall.set_entry)."""
+    from minutes import rollcall
+
+    return rollcall.set_entry(
+        actor, minutes, record_id, str(data.get("status") or ""),
+        reason=str(data.get("reason") or ""), substitute=str(data.get("substitute_name") or ""),
+    )
 
 
 # --- Conclusions and action items --------------------------------------------------------

@@ -6,3 +6,13 @@ class MinutesConfig(AppConfig):
 
     name = "minutes"
     verbose_name = "Biên bản họp"
+
+    def ready(self) -> None:
+        from django.apps import apps
+
+        if apps.is_installed("integrations.online"):
+            # The roll call follows the online room for the whole sitting (minutes.rollcall).
+            from integrations.online.attendance import attendance_changed
+            from minutes import rollcall
+
+            attendance_changed.connect(rollcall.on_online_attendance, dispatch_uid="minutes-rollcall")

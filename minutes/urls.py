@@ -1,6 +1,6 @@
 from django.urls import path
 
-from minutes import views
+from minutes import rollcall_views, views
 
 app_name = "minutes"
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("<int:occurrence_id>/", views.page, name="page"),
     path("<int:occurrence_id>/data/", views.detail, name="detail"),
     path("<int:occurrence_id>/attendance/<int:record_id>/", views.set_attendance, name="attendance"),
+    path("<int:occurrence_id>/roll-call/", rollcall_views.section, name="roll-call"),
+    path("<int:occurrence_id>/roll-call/add/", rollcall_views.add_entry, name="roll-call-add"),
+    path("<int:occurrence_id>/roll-call/<int:record_id>/", rollcall_views.set_entry, name="roll-call-set"),
+    path("<int:occurrence_id>/roll-call/units/<int:unit_id>/present/", rollcall_views.unit_present, name="roll-call-unit"),
     path("<int:occurrence_id>/conclusions/", views.add_conclusion, name="conclusions"),
     path("<int:occurrence_id>/actions/", views.add_action_item, name="actions"),
     path("<int:occurrence_id>/sections/", views.add_section, name="sections"),

@@ -67,6 +67,38 @@ def links(attendee: Attendee) -> dict[str, str]:
     return {"page": page, **{r: f"{page}?r={r}" for r in ANSWERS}}
 
 
+def page_facts(attendee: Attendee) -> dict[str, Any]:
+    """What the answer page shows besides the choices: the place, the chair, the state of the
+    online room (and the personal join link once it is ready) and, for a series, every
+    sitting with the moved and cancelled ones marked."""
+    from integrations.calendar import ical
+
+    meeting = attendee.meeting
+    data = ical.MeetingData.load(meeting)
+    sittings = []
+    if meeting.rrule:
+        for o in data.occurrences:
+            sittings.append({
+                "start": o.start, "end": o.end, "cancelled": o.is_cancelled,
+                "moved_from": o.recurrence_id if (o.is_exception and o.start != o.recurrence_id) else None,
+                "location": data.location(o) if o.is_exception else "",
+            })
+    online: dict[str, Any] = {}
+    if meeting.is_online:
+        from django.apps import apps
+
+        state = "pending"
+        if apps.is_installed("integrations.online"):
+            from integrations.online.api import overall_state
+            from integrations.online.models import OnlineRoom
+
+            state = overall_state(meeting, list(OnlineRoom.objects.filter(occurrence__meeting=meeting)))
+        if state == "none" or (state == "pending" and (meeting.online_details or {}).get("url")):
+            state = "ready" if (meeting.online_details or {}).get("url") else state
+        online = {"state": state, "join_url": ical.join_url(attendee) if state == "ready" else ""}
+    return {"place": data.location(), "chair": meeting.chair, "online": online, "sittings": sittings}
+
+
 def meeting_over(meeting: Meeting, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     return not meeting.occurrences.filter(in_series=True, end__gt=now).exclude(status=Occurrence.Status.CANCELLED).exists()

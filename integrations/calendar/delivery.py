@@ -20,11 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import mailers, make_msgid
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 
-from integrations.calendar import feeds, ical, mail
-from integrations.calendar.models import Delivery
+from integrations.calendar import feeds, ical, mail, versions
+from integrations.calendar.models import Delivery, Version
+from meetings import outbox
+from meetings.actions import sequence
 from meetings.models import Attendee, Meeting, Occurrence, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -34,15 +36,7 @@ EVENTS = {
     "created", "updated", "cancelled", "occurrence_updated", "occurrence_cancelled",
     "online_link_changed", "delegated", "booking_approved", "booking_rejected",
 }
-# Changes the foundation does not count in SEQUENCE but attendees must see: this app bumps
-# SEQUENCE once per outbox message (SequenceBump) and sends everyone an updated REQUEST.
-BUMPING = {"online_link_changed", "location_changed"}  # the latter: a booking decision, see handle()
-BOOKING_DECISIONS = {"booking_approved", "booking_rejected"}
-# Fields whose change attendees must see (the foundation bumps SEQUENCE for these).
-NOTIFIABLE = {
-    "title", "agenda", "chair", "start", "end", "rrule", "mode", "rooms", "attendees",
-    "online_provider", "online_details", "sensitivity", "skip",
-}
+OCCURRENCE_EVENTS = {"occurrence_updated", "occurrence_cancelled"}
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 
@@ -58,6 +52,22 @@ def backoff(attempts: int) -> timedelta:
 # --- planning -------------------------------------------------------------------------------
 
 
+def link_wait() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "INVITATIONS_LINK_WAIT", 120)))
+
+
+def link_pending(meeting: Meeting) -> bool:
+    """An online room of a coming sitting is still being made (its link is not known yet)."""
+    from django.apps import apps
+
+    if not meeting.is_online or not apps.is_installed("integrations.online"):
+        return False
+    OnlineRoom = apps.get_model("online", "OnlineRoom")
+    return OnlineRoom.objects.filter(
+        occurrence__meeting=meeting, occurrence__end__gt=timezone.now(), desired=True, state="pending",
+    ).exists()
+
+
 def handle(message: OutboxMessage) -> None:
     """Outbox handler for topic "invitations" (runs outside any transaction)."""
     payload = dict(message.payload)
@@ -65,14 +75,14 @@ def handle(message: OutboxMessage) -> None:
     meeting = Meeting.objects.filter(pk=message.meeting_id).first()
     if meeting is None or meeting.status == Meeting.Status.DRAFT:
         return
-    # A booking decision matters only when it changed what the invitation says (a rejected
-    # room leaves LOCATION); approving a room already named changes nothing for attendees.
-    if (event in BOOKING_DECISIONS and meeting.status != Meeting.Status.CANCELLED
-            and location_changed(meeting, payload.get("booking_id"))):
-        event = "location_changed"
-    if event in BUMPING:
-        meeting = bump_sequence(meeting, message.pk)
-    ids = plan(meeting, event, payload)
+    # A new online meeting: wait (a little) for its link, so the one invitation carries it
+    # instead of an invitation now and an identical "change" a second later. The link's
+    # arrival (online_link_changed) sends it; this row, retried, then finds nothing new.
+    if (event == "created" and link_pending(meeting) and timezone.now() - message.created_at < link_wait()
+            and not Version.objects.filter(meeting=meeting).exists()):
+        raise outbox.Retry("waiting for the online room's link", timedelta(seconds=20))
+    ids = plan_message(meeting, event, payload, message.pk)
+    meeting.refresh_from_db()
     # Feeds: serialise the changed meeting now, so the next poll only joins stored texts,
     # and forget remembered ETags.
     feeds.refresh_meeting(meeting)
@@ -81,83 +91,100 @@ def handle(message: OutboxMessage) -> None:
         transaction.on_commit(lambda: enqueue(ids))
 
 
-def location_changed(meeting: Meeting, booking_id: Any) -> bool:
-    """Whether a booking decision changed a LOCATION of the invitation: compare the meeting
-    as it is with the meeting as if the booking were still held."""
-    from meetings.models import Booking
-
-    booking = Booking.objects.filter(pk=booking_id, occurrence__meeting=meeting).first() if booking_id else None
-    if booking is None:
-        return False
-    after = ical.locations(ical.MeetingData.load(meeting))
-    before = ical.locations(ical.MeetingData.load(meeting, assume_live=frozenset({booking.pk})))
-    return before != after
-
-
-def bump_sequence(meeting: Meeting, message_id: int) -> Meeting:
-    """The join link or a LOCATION changed, which the foundation does not count: bump
-    SEQUENCE once for this outbox message (however often it is handled, even by two
-    workers at once: the meeting row is locked and the bump is keyed by the message) so
-    clients take the updated REQUEST."""
-    from integrations.calendar.models import SequenceBump
-
-    with transaction.atomic():
-        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
-        done = SequenceBump.objects.filter(message_id=message_id).first()
-        if done is None:
-            Meeting.objects.filter(pk=locked.pk).update(sequence=F("sequence") + 1, updated_at=timezone.now())
-            locked.refresh_from_db()
-            SequenceBump.objects.create(message_id=message_id, meeting=locked, sequence=locked.sequence)
-    return Meeting.objects.get(pk=meeting.pk)
-
-
 def plan(meeting: Meeting, event: str, payload: dict[str, Any]) -> list[int]:
-    """Write the Delivery rows for one meeting event; returns the ids still to be sent."""
-    active = list(meeting.attendees.filter(is_active=True))
-    cancelled = meeting.status == Meeting.Status.CANCELLED
-    rows: list[Delivery] = []
+    """Plan the messages of one meeting event (tests and callers without an outbox row)."""
+    return plan_message(meeting, event, payload, None)
 
-    def add(people: Iterable[Attendee], kind: str, sequence: int, occ: Occurrence | None = None) -> None:
-        for a in people:
-            if a.email.lower() == ical.system_address():
-                continue  # the organizer's own mailbox is never mailed
-            rows.append(Delivery(
-                attendee=a, meeting=meeting, uid=str(meeting.uid), kind=kind, sequence=sequence,
-                scope=f"occ:{occ.pk}" if occ is not None else "", occurrence=occ,
-            ))
 
-    if event == "cancelled":
-        add(active, Delivery.Kind.CANCEL, meeting.sequence)
-    elif event in ("created", *BUMPING) and not cancelled:
-        add(active, Delivery.Kind.REQUEST, meeting.sequence)
-    elif event == "updated" and not cancelled:
-        removed = payload.get("removed_attendee_ids") or []
-        changed = set(payload.get("changed_fields") or [])
-        if changed & NOTIFIABLE or payload.get("split_into") or payload.get("dropped_occurrence_ids") or removed:
-            add(active, Delivery.Kind.REQUEST, meeting.sequence)
-        if removed:
-            add(meeting.attendees.filter(pk__in=removed, is_active=False), Delivery.Kind.UNINVITE, meeting.sequence)
-    elif event in ("occurrence_updated", "occurrence_cancelled") and not cancelled:
-        kind = Delivery.Kind.REQUEST if event == "occurrence_updated" else Delivery.Kind.CANCEL
-        for occ in Occurrence.objects.filter(pk__in=payload.get("occurrence_ids") or [], meeting=meeting):
-            add(active, kind, ical.occurrence_sequence(meeting, occ), occ)
-    elif event == "delegated" and not cancelled:
-        add([a for a in active if a.pk == payload.get("attendee_id")], Delivery.Kind.REQUEST, meeting.sequence)
-    if not rows:
-        return []
-    already = set(
-        Delivery.objects.filter(meeting=meeting, uid=str(meeting.uid), kind=Delivery.Kind.REQUEST)
-        .values_list("attendee_id", flat=True).distinct()
-    )
-    for row in rows:
-        row.first = row.kind == Delivery.Kind.REQUEST and row.attendee_id not in already
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    keys = {(r.attendee_id, r.scope, r.kind, r.sequence) for r in rows}
-    found = Delivery.objects.filter(
-        meeting=meeting, uid=str(meeting.uid), status=Delivery.Status.QUEUED,
-        attendee_id__in={k[0] for k in keys}, sequence__in={k[3] for k in keys},
-    ).values_list("pk", "attendee_id", "scope", "kind", "sequence")
-    return [pk for pk, *key in found if tuple(key) in keys]
+def plan_message(meeting: Meeting, event: str, payload: dict[str, Any], message_id: int | None) -> list[int]:
+    """Compare the meeting with what its attendees were last told and write the Delivery rows
+    of the difference, as one Version, in one transaction (the meeting row locked, so two
+    workers cannot plan the same change twice). Returns the ids still to be sent."""
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if message_id is not None and Version.objects.filter(message_id=message_id).exists():
+            return []  # this outbox message was planned before (a retry after a crash)
+        last = Version.objects.filter(meeting=meeting).order_by("-number").first()
+        data = ical.MeetingData.load(meeting)
+        snap = versions.snapshot(data)
+        active = list(meeting.attendees.filter(is_active=True))
+        cancelled = meeting.status == Meeting.Status.CANCELLED
+        reason = str(payload.get("reason") or "")
+        rows: list[Delivery] = []
+        sends: list[tuple[list[Attendee], str, Occurrence | None]] = []
+        changes: list[dict[str, Any]] = []
+
+        if event == "cancelled":
+            if last is None:
+                return []  # never invited: nobody to tell
+            changes = [{"k": "cancelled_all", "reason": meeting.cancel_reason or reason}]
+            sends.append((active, Delivery.Kind.CANCEL, None))
+        elif cancelled:
+            return []
+        elif last is None:
+            sends.append((active, Delivery.Kind.REQUEST, None))  # the first invitation
+        else:
+            changes = versions.diff(last.snapshot, snap, reason)
+            moved = {str(pk) for pk in payload.get("moved_occurrence_ids") or []}
+            if moved:  # "this and following" edited: those sittings go on in a new series (its own invitation)
+                first = min((c["at"] for c in changes if c["k"] == "cancelled" and c.get("pk") in moved), default=None)
+                changes = [c for c in changes if not (c["k"] == "cancelled" and c.get("pk") in moved)]
+                if first:
+                    changes.append({"k": "split", "at": first})
+            if changes and versions.significant(changes) and meeting.sequence == last.sequence:
+                # Changed outside the meeting actions (a refused room left LOCATION, the
+                # provider's link changed): the counter goes up in the one place that owns it.
+                meeting = sequence.raise_now(meeting.pk)
+                data = ical.MeetingData.load(meeting)
+            told: set[int] = set()
+            added = set(payload.get("added_attendee_ids") or [])
+            if event == "delegated":
+                added.add(payload.get("attendee_id"))
+            newcomers = [a for a in active if a.pk in added]
+            if changes:
+                pks = {str(pk) for pk in payload.get("occurrence_ids") or []}
+                if event in OCCURRENCE_EVENTS and versions.only_sittings(changes, pks):
+                    kind = Delivery.Kind.REQUEST if event == "occurrence_updated" else Delivery.Kind.CANCEL
+                    for occ in Occurrence.objects.filter(pk__in=[int(p) for p in pks], meeting=meeting):
+                        sends.append(([a for a in active if a.pk not in added], kind, occ))
+                    sends.append((newcomers, Delivery.Kind.REQUEST, None))
+                else:
+                    sends.append((active, Delivery.Kind.REQUEST, None))
+                told = {a.pk for a in active}
+            else:
+                sends.append((newcomers, Delivery.Kind.REQUEST, None))
+            removed = payload.get("removed_attendee_ids") or []
+            if removed:
+                gone = list(meeting.attendees.filter(pk__in=removed, is_active=False))
+                sends.append(([a for a in gone if a.pk not in told], Delivery.Kind.UNINVITE, None))
+        if not any(people for people, _kind, _occ in sends):
+            return []
+        number = (last.number if last else 0) + 1
+        version = Version.objects.create(
+            meeting=meeting, number=number, sequence=meeting.sequence, stamp=versions.next_stamp(last.stamp if last else None),
+            snapshot=snap, changes=changes, message_id=message_id,
+        )
+        seen: set[tuple[int, str]] = set()
+        for people, kind, occ in sends:
+            for a in people:
+                scope = f"occ:{occ.pk}" if occ is not None else ""
+                if a.email.lower() == ical.system_address() or (a.pk, scope) in seen:
+                    continue  # the organizer's own mailbox is never mailed; one message per person
+                seen.add((a.pk, scope))
+                rows.append(Delivery(
+                    attendee=a, meeting=meeting, uid=str(meeting.uid), kind=kind, sequence=meeting.sequence,
+                    scope=scope, occurrence=occ, version=version, revision=number,
+                ))
+        already = set(
+            Delivery.objects.filter(meeting=meeting, uid=str(meeting.uid), kind=Delivery.Kind.REQUEST)
+            .values_list("attendee_id", flat=True).distinct()
+        )
+        for row in rows:
+            row.first = row.kind == Delivery.Kind.REQUEST and row.attendee_id not in already
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        return list(
+            Delivery.objects.filter(version=version, status=Delivery.Status.QUEUED).values_list("pk", flat=True)
+        )
 
 
 def batch_size() -> int:
@@ -194,27 +221,32 @@ def claim(ids: Iterable[int]) -> list[Delivery]:
         return []
     return list(
         Delivery.objects.filter(pk__in=ids, claim=token, status=Delivery.Status.SENDING)
-        .select_related("attendee__user", "attendee__delegated_from", "occurrence").order_by("id")
+        .select_related("attendee__user", "attendee__delegated_from", "occurrence", "version").order_by("id")
     )
 
 
-def _newest(rows: list[Delivery]) -> dict[tuple[int, str, str], int]:
-    """Highest live SEQUENCE per (attendee, uid, scope) among the rows' people, one query."""
+def _newest(rows: list[Delivery]) -> dict[tuple[int, str, str], tuple[int, int]]:
+    """Newest live (SEQUENCE, version) per (attendee, uid, scope) among the rows' people, one query."""
     found = (
         Delivery.objects.filter(attendee_id__in={d.attendee_id for d in rows}, uid__in={d.uid for d in rows})
         .exclude(status=Delivery.Status.SUPERSEDED)
-        .values_list("attendee_id", "uid", "scope").annotate(top=Max("sequence")).order_by()
+        .values_list("attendee_id", "uid", "scope", "sequence", "revision")
     )
-    return {(a, u, sc): top for a, u, sc, top in found}
+    newest: dict[tuple[int, str, str], tuple[int, int]] = {}
+    for a, u, sc, seq, rev in found:
+        key = (a, u, sc)
+        newest[key] = max(newest.get(key, (seq, rev)), (seq, rev))
+    return newest
 
 
-def superseded(d: Delivery, meeting: Meeting, newest: dict[tuple[int, str, str], int] | None = None) -> bool:
+def superseded(d: Delivery, meeting: Meeting, newest: dict[tuple[int, str, str], tuple[int, int]] | None = None) -> bool:
     """A newer message to the same person makes this one pointless (and would be a step back)."""
     if d.kind == Delivery.Kind.REQUEST and (not d.attendee.is_active or meeting.status == Meeting.Status.CANCELLED):
         return True
     if newest is None:
         newest = _newest([d])
-    return newest.get((d.attendee_id, d.uid, d.scope), d.sequence) > d.sequence
+    mine = (d.sequence, d.revision)
+    return newest.get((d.attendee_id, d.uid, d.scope), mine) > mine
 
 
 def build(d: Delivery, data: ical.MeetingData, stamp: Any = None) -> mail.InviteMessage:
@@ -223,7 +255,12 @@ def build(d: Delivery, data: ical.MeetingData, stamp: Any = None) -> mail.Invite
     occ = d.occurrence
     if occ is not None:
         occ = data.occurrence(occ.pk) or occ
+    changes = d.version.changes if d.version_id and d.version else []
+    if stamp is None and d.version_id and d.version:
+        stamp = d.version.stamp  # DTSTAMP of the version: the same bytes whenever it is (re)sent
     reason = meeting.cancel_reason if d.kind == Delivery.Kind.CANCEL else ""
+    if occ is not None and d.kind == Delivery.Kind.CANCEL:
+        reason = next((c.get("reason", "") for c in changes if c["k"] == "cancelled" and c.get("pk") == str(occ.pk)), "")
     if d.kind == Delivery.Kind.REQUEST:
         ics = ical.request(data, d.attendee, occurrence=occ, stamp=stamp)
         kind = "update" if not d.first else "invite"
@@ -234,7 +271,8 @@ def build(d: Delivery, data: ical.MeetingData, stamp: Any = None) -> mail.Invite
     else:
         ics = ical.cancel(data, d.attendee, occurrence=occ, stamp=stamp)
         kind, method = ("occ_cancel" if occ is not None else "cancel"), "CANCEL"
-    return mail.compose(data, d.attendee, kind=kind, first=d.first, occurrence=occ, ics=ics, method=method, reason=reason)
+    return mail.compose(data, d.attendee, kind=kind, first=d.first, occurrence=occ, ics=ics, method=method, reason=reason,
+                        changes=[] if d.first else changes)
 
 
 # SMTP errors after which the session is still usable (smtplib sends RSET before raising).

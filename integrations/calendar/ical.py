@@ -2,8 +2,8 @@
 icalendar 7.x. See shared reference ical.md; the decisions in short:
 
 - UID = Meeting.uid for life (a "this and following" split is a new meeting, new uid);
-  SEQUENCE = Meeting.sequence for the master, Meeting.sequence + Occurrence.sequence for
-  an overridden or cancelled occurrence, so both grow whenever either changes.
+  SEQUENCE is one counter per UID, decided in meetings.actions.sequence: every component
+  of a message carries Meeting.sequence, the highest value ever sent for the UID.
 - Times carry TZID=Asia/Ho_Chi_Minh with a VTIMEZONE of a single STANDARD +0700 block.
 - EXDATE and RECURRENCE-ID are the occurrences' *current* slots (the foundation re-maps
   Occurrence.recurrence_id when the series moves), so skipped meetings stay skipped.
@@ -22,7 +22,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from icalendar import Calendar, Event, Timezone, vCalAddress
@@ -109,20 +108,18 @@ class MeetingData:
     online_memo: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, meeting: Meeting, *, assume_live: frozenset[int] = frozenset()) -> MeetingData:
-        """`assume_live`: booking ids to count as still held (what the meeting looked like
-        before a booking decision, to tell whether the decision changed the invitation)."""
+    def load(cls, meeting: Meeting) -> MeetingData:
         meeting = Meeting.objects.select_related("organizing_unit", "chair", "created_by").get(pk=meeting.pk)
         attendees = list(meeting.attendees.filter(is_active=True).select_related("unit", "user", "delegated_from").order_by("id"))
         occurrences = list(meeting.occurrences.filter(in_series=True).order_by("index"))
         series_bookings = Booking.objects.filter(
             occurrence__meeting=meeting, occurrence__in_series=True, occurrence__is_exception=False
         ).values_list("pk", "room_id", "status")
-        gone = rejected_rooms((room, LIVE[0] if pk in assume_live else status) for pk, room, status in series_bookings)
+        gone = rejected_rooms((room, status) for _pk, room, status in series_bookings)
         rooms = [mr.room for mr in meeting.room_choices.select_related("room__unit").order_by("id") if mr.room_id not in gone]
         by_occ: dict[int, list[Room]] = {}
         exceptions = Booking.objects.filter(occurrence__in=[o.pk for o in occurrences if o.is_exception])
-        for b in exceptions.filter(Q(status__in=LIVE) | Q(pk__in=assume_live)).select_related("room__unit").order_by("id"):
+        for b in exceptions.filter(status__in=LIVE).select_related("room__unit").order_by("id"):
             by_occ.setdefault(b.occurrence_id, []).append(b.room)
         return cls(meeting, attendees, rooms, occurrences, by_occ)
 
@@ -307,7 +304,9 @@ def _common(ev: Event, data: MeetingData, stamp: datetime, sequence: int) -> Non
 
 
 def occurrence_sequence(meeting: Meeting, occ: Occurrence) -> int:
-    return meeting.sequence + occ.sequence
+    """One counter per UID (meetings.actions.sequence): a sitting carries the meeting's
+    current SEQUENCE, which is at least the one it took when it was last changed alone."""
+    return max(meeting.sequence, occ.sequence)
 
 
 SHARED = object()  # recipient placeholder: render once, personalise per attendee afterwards

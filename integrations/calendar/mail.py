@@ -114,8 +114,11 @@ def compose(
     ics: bytes | None = None,
     method: str | None = None,
     reason: str = "",
+    changes: list[dict[str, Any]] | None = None,
 ) -> InviteMessage:
-    """kind: invite/update/cancel/occ_cancel/uninvite/reminder."""
+    """kind: invite/update/cancel/occ_cancel/uninvite/reminder. `changes` (a Version's)
+    become the sentences an update opens with ("Buổi họp 15/12 dời sang 14:00 ngày 16/12")."""
+    from integrations.calendar.versions import lines
     lang = language(attendee)
     t = texts.texts(lang)
     m = data.meeting
@@ -124,14 +127,19 @@ def compose(
     start = occurrence.start if occurrence else m.start
     end = occurrence.end if occurrence else m.end
     when = texts.span(start, end, lang)
-    subject = f"{t['subject_' + kind]}: {m.title} – {texts.when(start, lang)}"
+    changed = lines(changes or [], lang) if kind == "update" else []
+    # A sitting cancelled: the mail opens with it ("Hủy buổi 22/12: <lý do>").
+    cancelled = lines([c for c in changes or [] if c["k"] == "cancelled"], lang) if kind == "occ_cancel" else []
+    if cancelled:
+        reason = ""  # already in the sentence
+    subject = f"{t['subject_' + kind]}: {m.title} – {changed[0] if changed and kind == 'update' else texts.when(start, lang)}"
     info = data.online(occurrence) if m.is_online and kind not in ("cancel", "occ_cancel", "uninvite") else {}
     show_answer = kind in ("invite", "update") and attendee.rsvp != Attendee.Rsvp.DELEGATED
     ctx = {
         "t": t,
         "lang": lang,
         "kind": kind,
-        "intro": t["intro_" + kind],
+        "intro": cancelled[0] if cancelled else t["intro_" + kind],
         "attendee": attendee,
         "meeting": m,
         "when": when,
@@ -143,6 +151,7 @@ def compose(
         "dial_in": info.get("dial_in", ""),
         "passcode": info.get("passcode", ""),
         "reason": reason,
+        "changed": changed,
         "links": answers.links(attendee) if show_answer else None,
     }
     body = render_to_string("invitations/email/message.txt", ctx)

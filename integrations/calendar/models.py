@@ -50,6 +50,10 @@ class Delivery(models.Model):
     occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     sequence = models.PositiveIntegerField()
+    # The Version (what attendees are told) this message carries: its number is part of the
+    # unique key, since an update at the same SEQUENCE (a rename) is a new message.
+    version = models.ForeignKey("Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revision = models.PositiveIntegerField(default=0)
     # True for the first REQUEST a person gets ("Mời họp"), False for updates.
     first = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
@@ -72,7 +76,7 @@ class Delivery(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["attendee", "uid", "scope", "kind", "sequence"], name="invitations_delivery_once"
+                fields=["attendee", "uid", "scope", "kind", "sequence", "revision"], name="invitations_delivery_once_v2"
             )
         ]
         indexes = [
@@ -261,13 +265,30 @@ class FeedFragment(models.Model):
         return f"{self.meeting_id} @ {self.updated_at} seq {self.sequence}"
 
 
-class SequenceBump(models.Model):
-    """A SEQUENCE increment this app made for a change the foundation does not count (an
-    online room's link changing), once per outbox message however often it is handled."""
+class Version(models.Model):
+    """One real change attendees were told about (or the first invitation): what the
+    invitation said then (`snapshot`), what changed since the previous one (`changes`, shown
+    in the update e-mail), the SEQUENCE and the DTSTAMP of its messages. Stamps grow by at
+    least a second per version, so an update at the same SEQUENCE (a rename) is always newer
+    (RFC 5546 §2.1.5), even two changes within one second."""
 
-    message_id = models.BigIntegerField(unique=True)
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="+")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitation_versions")
+    number = models.PositiveIntegerField()
     sequence = models.PositiveIntegerField()
+    stamp = models.DateTimeField()
+    snapshot = models.JSONField(default=dict)
+    changes = models.JSONField(default=list, blank=True)
+    # The outbox message planned here: handled again, it plans nothing.
+    message_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("phiên bản giấy mời")
+        verbose_name_plural = _("phiên bản giấy mời")
+        ordering = ["meeting_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "number"], name="invitations_version_unique_number"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.meeting_id} → {self.sequence}"
+        return f"{self.meeting_id} v{self.number} seq {self.sequence}"

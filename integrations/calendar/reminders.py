@@ -3,7 +3,8 @@
 Exactly once per attendee, occurrence and kind: a Reminder row is inserted (the unique
 constraint is the claim) before the mail goes out, so two workers running the periodic
 task at the same moment cannot both send. Nothing for cancelled meetings or occurrences,
-nor for people who declined (the meeting or that occurrence) or sent a substitute.
+nor for people who declined (the meeting or that occurrence) or sent a substitute, nor for
+people not yet invited or invited after the reminder's moment (the invitation said it all).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from integrations.calendar import ical, mail
-from integrations.calendar.models import OccurrenceResponse, Reminder, ReminderSetting
+from integrations.calendar.models import Delivery, OccurrenceResponse, Reminder, ReminderSetting
 from meetings.models import Attendee, Meeting, Occurrence
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,12 @@ def due(now: datetime) -> list[tuple[Attendee, Occurrence, str]]:
         OccurrenceResponse.objects.filter(occurrence__in=occs, rsvp__in=NO_REMINDER).values_list("attendee_id", "occurrence_id")
     )
     claimed = set(Reminder.objects.filter(occurrence__in=occs).values_list("attendee_id", "occurrence_id", "kind"))
+    # When each person was first invited: someone invited after a reminder's moment (an
+    # urgent meeting minutes away) has just been told; a reminder on top would be noise.
+    invited = dict(
+        Delivery.objects.filter(meeting__in={o.meeting_id for o in occs}, kind=Delivery.Kind.REQUEST)
+        .values("attendee_id").annotate(first=Min("created_at")).values_list("attendee_id", "first").order_by()
+    )
     rules = policies()
     today = now.astimezone(tz).date()
     result = []
@@ -74,6 +82,10 @@ def due(now: datetime) -> list[tuple[Attendee, Occurrence, str]]:
                 wanted.append(Reminder.Kind.DAY_BEFORE)
             if p.minutes_before and start - timedelta(minutes=p.minutes_before) <= now:
                 wanted.append(Reminder.Kind.SOON)
+            moment = {Reminder.Kind.DAY_BEFORE: datetime.combine(eve, p.day_before_at, tzinfo=tz),
+                      Reminder.Kind.SOON: start - timedelta(minutes=p.minutes_before or 0)}
+            told = invited.get(a.pk)
+            wanted = [k for k in wanted if told is not None and told < moment[k]]
             result += [(a, occ, kind) for kind in wanted if (a.pk, occ.pk, kind) not in claimed]
     return result
 

@@ -52,6 +52,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "when": texts.span(meeting.start, meeting.end, lang),
         "choice": request.GET.get("r", ""), "substitutes": answers.substitutes(attendee),
         "confidential": meeting.sensitivity == Meeting.Sensitivity.CONFIDENTIAL,
+        **answers.page_facts(attendee),
     }
     if request.method == "POST":
         try:

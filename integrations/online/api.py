@@ -21,10 +21,29 @@ from meetings import outbox
 from meetings.models import Meeting, OutboxMessage
 from meetings.permissions import can_edit_meeting, get_meeting_for_user
 
+# Every value of "state", for the schema and for readers of this code.
+STATES = {
+    "none": "Cuộc họp không họp trực tuyến và chưa từng có phòng (no online room, never had one).",
+    "pending": "Phòng đang được tạo hoặc cập nhật ở nhà cung cấp (being created or updated at the provider).",
+    "ready": "Mọi buổi còn lại đều có phòng và đường dẫn (every coming sitting has its room and link).",
+    "failed": "Ít nhất một buổi không tạo được phòng; xem lý do và thử lại (a room failed: see reason, retry).",
+    "removing": "Cuộc họp đã hủy hoặc chuyển sang họp trực tiếp; phòng đang được xóa (cancelled or now in person: rooms being deleted).",
+    "removed": "Cuộc họp đã hủy hoặc chuyển sang họp trực tiếp; phòng đã được xóa (cancelled or now in person: rooms deleted).",
+}
+ROOM_STATES = {
+    "pending": STATES["pending"], "ready": "Phòng sẵn sàng (room ready, join_url set).",
+    "failed": "Không tạo được phòng (creation failed, see reason).", "removed": "Phòng đã được gỡ (room removed).",
+}
+
 
 def overall_state(meeting: Meeting, rooms: list[OnlineRoom]) -> str:
-    if not meeting.is_online:
-        return "none"
+    """One word for the meeting's online rooms (see STATES): what is true at the provider."""
+    gone = meeting.status == Meeting.Status.CANCELLED or not meeting.is_online
+    if gone:
+        if not rooms:
+            return "none"
+        # Rooms no longer wanted are deleted by the provider sync; until then: "removing".
+        return "removing" if any(r.state == OnlineRoom.State.PENDING or r.external_id for r in rooms) else "removed"
     wanted = [r for r in rooms if r.desired]
     if any(r.state == OnlineRoom.State.FAILED for r in wanted):
         return "failed"
@@ -50,7 +69,7 @@ def online_state(meeting: Meeting, user: Any) -> dict[str, Any]:
             "start": timezone.localtime(r.occurrence.start).isoformat(),
             "end": timezone.localtime(r.occurrence.end).isoformat(),
             "provider": r.provider,
-            "state": r.state if r.desired else OnlineRoom.State.REMOVED,
+            "state": r.state if r.desired else OnlineRoom.State.REMOVED,  # no longer wanted: on its way out
             "join_url": r.join_url if r.is_ready else "",
             "passcode": r.passcode if r.is_ready else "",
             "dial_in": r.dial_in if r.is_ready else "",
@@ -75,15 +94,33 @@ def online_state(meeting: Meeting, user: Any) -> dict[str, Any]:
     }
 
 
+def _described(states: dict[str, str]) -> str:
+    return "; ".join(f"`{k}`: {v}" for k, v in states.items())
+
+
+_room_schema = inline_serializer("OnlineRoomOfSitting", {
+    "occurrence_id": serializers.IntegerField(), "start": serializers.DateTimeField(), "end": serializers.DateTimeField(),
+    "provider": serializers.CharField(),
+    "state": serializers.ChoiceField(list(ROOM_STATES), help_text=_described(ROOM_STATES)),
+    "join_url": serializers.CharField(help_text="Chỉ khi state = ready (only when ready)."),
+    "passcode": serializers.CharField(), "dial_in": serializers.CharField(),
+    "vc_endpoints": serializers.ListField(child=serializers.CharField()),
+    "live_status": serializers.CharField(help_text="started / ended theo webhook của nhà cung cấp, hoặc rỗng."),
+    "reason": serializers.CharField(required=False, help_text="Thư ký đơn vị tổ chức: lý do lỗi (organizers only)."),
+    "changed_outside": serializers.CharField(required=False),
+    "host_url": serializers.CharField(required=False, help_text="Chủ trì / thư ký: bắt đầu với quyền host."),
+}, many=True)
 _schema = inline_serializer("OnlineRooms", {
     "meeting": serializers.UUIDField(), "mode": serializers.CharField(), "provider": serializers.CharField(),
-    "state": serializers.ChoiceField(["none", "pending", "ready", "failed"]),
-    "my_join_link": serializers.CharField(), "occurrences": serializers.ListField(child=serializers.DictField()),
+    "provider_label": serializers.CharField(), "capabilities": serializers.ListField(child=serializers.CharField()),
+    "state": serializers.ChoiceField(list(STATES), help_text=_described(STATES)),
+    "my_join_link": serializers.CharField(), "occurrences": _room_schema,
 })
 
 
 class MeetingOnlineView(APIView):
-    @extend_schema(responses=_schema, summary="Online room of each occurrence (pending / ready / failed)")
+    @extend_schema(responses=_schema, summary="Online room of each occurrence and one overall state",
+                   description="state: " + _described(STATES))
     def get(self, request: Request, uid: str) -> Response:
         meeting = get_meeting_for_user(request.user, uid)
         return Response(online_state(meeting, request.user))

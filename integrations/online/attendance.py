@@ -12,12 +12,22 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from integrations.online.models import Attendance, OnlineRoom
 from meetings.models import Attendee, Occurrence
 
 Source = Attendance.Source
+
+# Sent after commit whenever the log of a sitting changed (a join, a leave, a link click):
+# occurrence_id=<int>. The minutes app listens and brings the roll call in line.
+attendance_changed = Signal()
+
+
+def _announce(occurrence_id: int) -> None:
+    # robust: a listener's failure is logged and never undoes or repeats the recorded event.
+    transaction.on_commit(lambda: attendance_changed.send(sender=Attendance, occurrence_id=occurrence_id), robust=True)
 
 
 def record_link_join(occurrence: Occurrence, attendee: Attendee) -> Attendance:
@@ -32,6 +42,7 @@ def record_link_join(occurrence: Occurrence, attendee: Attendee) -> Attendance:
             )
         else:
             Attendance.objects.filter(pk=row.pk).update(clicks=row.clicks + 1)
+        _announce(occurrence.pk)
     return row
 
 
@@ -53,6 +64,21 @@ def _match(occurrence: Occurrence, email: str, name: str) -> Attendee | None:
 
 
 def record_participant(
+    room: OnlineRoom,
+    participant: dict[str, Any],
+    *,
+    joined_at: datetime | None = None,
+    left_at: datetime | None = None,
+) -> Attendance | None:
+    """Record a provider's join or leave; the minutes' roll call follows (attendance_changed)."""
+    with transaction.atomic():
+        row = _record_participant(room, participant, joined_at=joined_at, left_at=left_at)
+        if row is not None:
+            _announce(room.occurrence_id)
+    return row
+
+
+def _record_participant(
     room: OnlineRoom,
     participant: dict[str, Any],
     *,

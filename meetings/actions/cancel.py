@@ -18,6 +18,7 @@ from meetings.models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
+from meetings.actions import sequence
 from meetings.actions.common import (
     ActionError,
     Scope,
@@ -59,7 +60,7 @@ def cancel_meeting(
             _release(actor, meeting, [o.pk for o in live])
             meeting.status = Meeting.Status.CANCELLED
             meeting.cancel_reason = reason.strip()
-            meeting.sequence += 1
+            sequence.raise_master(meeting)  # STATUS:CANCELLED
             meeting.save()
             audit.record(actor, "meeting.cancelled", meeting, before, audit.snapshot(meeting), meeting)
             outbox.emit(meeting, "cancelled", occurrence_ids=[o.pk for o in live], reason=meeting.cancel_reason)
@@ -73,11 +74,11 @@ def cancel_meeting(
                 raise ActionError(_("Buổi họp đã diễn ra, không thể hủy."), "occurrence", conflict=True)
             occ_before = audit.snapshot(occ)
             occ.status, occ.cancelled_individually = Occurrence.Status.CANCELLED, True
-            occ.sequence += 1
+            sequence.raise_sitting(meeting, occ)  # the CANCEL and the master's new EXDATE
             occ.save(update_fields=["status", "cancelled_individually", "sequence"])
             _release(actor, meeting, [occ.pk])
             _refresh_status(meeting)
-            meeting.save(update_fields=["status", "updated_at"])
+            meeting.save(update_fields=["status", "sequence", "updated_at"])
             audit.record(actor, "occurrence.cancelled", occ, occ_before, audit.snapshot(occ), meeting)
             outbox.emit(meeting, "occurrence_cancelled", occurrence_ids=[occ.pk], reason=reason.strip())
             return meeting
@@ -89,7 +90,7 @@ def cancel_meeting(
         Occurrence.objects.filter(pk__in=[o.pk for o in tail]).update(status=Occurrence.Status.CANCELLED, in_series=False)
         _release(actor, meeting, [o.pk for o in tail])
         meeting.rrule = recurrence.with_until(meeting.rrule, previous.recurrence_id if previous else occ.recurrence_id)
-        meeting.sequence += 1
+        sequence.raise_master(meeting)  # RRULE gained an UNTIL
         _refresh_status(meeting)
         meeting.save()
         audit.record(actor, "meeting.truncated", meeting, before, audit.snapshot(meeting), meeting)

@@ -26,8 +26,8 @@ from meetings.models import (
 
 if TYPE_CHECKING:
     from accounts.models import User
+from meetings.actions import sequence
 from meetings.actions.common import (
-    NOTIFIABLE,
     OCCURRENCE_FIELDS,
     SERIES_FIELDS,
     ActionError,
@@ -190,8 +190,8 @@ def _apply_series_changes(
         if added or removed:
             changed.add("attendees")
             changes["_added_ids"], changes["_removed_ids"] = added, removed
-    if changed & NOTIFIABLE or "skip" in changed:
-        meeting.sequence += 1
+    # SEQUENCE: the one place that decides is meetings.actions.sequence.
+    sequence.raise_for(meeting, changed | ({"removed_attendees"} if changes.get("_removed_ids") else set()))
     _refresh_status(meeting)
     meeting.save()
     after = audit.snapshot(meeting)
@@ -284,7 +284,6 @@ def _update_occurrence(
             before = audit.snapshot(occ)
             start = changes.get("start", occ.start)
             end = changes.get("end", occ.end if "start" not in changes else start + (occ.end - occ.start))
-            check_times(start, end, now)
             current = [
                 RoomChoice(b.room, b.expected_attendees)
                 for b in occ.bookings.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.REQUESTED]).select_related("room__unit")
@@ -293,15 +292,19 @@ def _update_occurrence(
             if "rooms" in changes:
                 people = [AttendeeInput(email=a.email, unit=a.unit, role=a.role) for a in meeting.attendees.filter(is_active=True).select_related("unit")]
                 choices = check_rooms(actor, meeting.organizing_unit, changes["rooms"], people, meeting.mode)
+            same_rooms = sorted(c.room.pk for c in choices) == sorted(c.room.pk for c in current)
+            if start == occ.start and end == occ.end and same_rooms:
+                return meeting  # the same change again (a double submit, a retry): nothing to do or tell
+            check_times(start, end, now)
             _release(actor, meeting, [occ.pk])
             occ.start, occ.end = start, end
             occ.is_exception = True
-            occ.sequence += 1
+            sequence.raise_sitting(meeting, occ)
             occ.save(update_fields=["start", "end", "is_exception", "sequence"])
             planned = _plan(actor, [occ], choices)
             _book(actor, meeting, planned, now)
             _refresh_status(meeting)
-            meeting.save(update_fields=["status", "updated_at"])
+            meeting.save(update_fields=["status", "sequence", "updated_at"])
             audit.record(actor, "occurrence.updated", occ, before, audit.snapshot(occ), meeting)
             outbox.emit(meeting, "occurrence_updated", occurrence_ids=[occ.pk], changed_fields=sorted(changes))
     except IntegrityError as exc:
@@ -352,7 +355,7 @@ def _split_and_update(
                 o.index -= occ.index
             Occurrence.objects.bulk_update(tail, ["meeting", "index"])
             old.rrule = recurrence.with_until(old.rrule, previous.recurrence_id)
-            old.sequence += 1
+            sequence.raise_master(old)  # RRULE gained an UNTIL
             old.save()
             audit.record(actor, "meeting.split", old, before_old, audit.snapshot(old), old)
             audit.record(actor, "meeting.created", new, None, audit.snapshot(new), new)

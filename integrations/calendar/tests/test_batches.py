@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.calendar import delivery, ical
-from integrations.calendar.models import Delivery, SequenceBump
+from integrations.calendar.models import Delivery
 from integrations.calendar.tests.checks import full_check, mime_ok
 from meetings import actions, outbox
 from meetings.actions import AttendeeInput, MeetingInput, RoomChoice
@@ -204,20 +204,23 @@ def test_approved_room_changes_nothing_attendees_see(smtp, make_meeting, org, ru
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sequence_bump_happens_once_even_when_two_workers_handle_the_message(org):
+def test_one_outbox_message_is_planned_once_even_when_two_workers_handle_it(org):
+    from integrations.calendar.models import Version
     from integrations.calendar.tests.conftest import monday
 
-    data = MeetingInput(title="Họp trực tuyến", organizing_unit=org.hospital, start=at(monday(), 8, 30),
+    data = MeetingInput(title="Họp hai worker", organizing_unit=org.hospital, start=at(monday(), 8, 30),
                         end=at(monday(), 9, 30), rooms=[RoomChoice(org.room_a)],
                         attendees=[AttendeeInput(email=org.member.email)])
-    with mock.patch.object(delivery, "enqueue"):
+    from meetings import outbox
+
+    with mock.patch.object(delivery, "enqueue"), mock.patch.object(outbox, "_kick"):  # nothing handled yet
         meeting = actions.create_meeting(org.secretary, data)
     barrier = threading.Barrier(2)
 
     def worker() -> None:
         barrier.wait()
         try:
-            delivery.bump_sequence(meeting, 424242)
+            delivery.plan_message(meeting, "created", {}, 424242)
         finally:
             connection.close()
 
@@ -226,8 +229,8 @@ def test_sequence_bump_happens_once_even_when_two_workers_handle_the_message(org
         t.start()
     for t in threads:
         t.join()
-    assert Meeting.objects.get(pk=meeting.pk).sequence == meeting.sequence + 1
-    assert SequenceBump.objects.filter(message_id=424242).count() == 1
+    assert Version.objects.filter(message_id=424242).count() == 1
+    assert Delivery.objects.filter(meeting=meeting).count() == 1
     with transaction.atomic():
-        delivery.bump_sequence(meeting, 424242)
-    assert Meeting.objects.get(pk=meeting.pk).sequence == meeting.sequence + 1
+        assert delivery.plan_message(meeting, "created", {}, 424242) == []
+    assert Meeting.objects.get(pk=meeting.pk).sequence == 0

@@ -239,7 +239,7 @@ def test_series_request_and_single_occurrence_changes(smtp, make_meeting, org, r
     assert msg["Subject"].startswith("Hủy một buổi họp:")
     [ev] = full_check(ics, "CANCEL").walk("VEVENT")
     assert ev.decoded("RECURRENCE-ID") == third.recurrence_id and str(ev["STATUS"]) == "CANCELLED"
-    assert int(ev["SEQUENCE"]) == 1
+    assert int(ev["SEQUENCE"]) == 2  # above the 1 of the moved sitting: one counter per UID
 
 
 def test_split_updates_old_series_and_invites_to_new(smtp, make_meeting, org, run_commit):
@@ -263,6 +263,9 @@ def test_split_updates_old_series_and_invites_to_new(smtp, make_meeting, org, ru
     subjects = {str(parse(mime_ok(r.data)[1]).walk("VEVENT")[0]["UID"]): r.message["Subject"] for r in mails}
     assert subjects[str(new.uid)].startswith("Mời họp:")
     assert subjects[str(meeting.uid)].startswith("Thay đổi lịch họp:")
+    old_mail = next(r for r in mails if str(parse(mime_ok(r.data)[1]).walk("VEVENT")[0]["UID"]) == str(meeting.uid))
+    old_text = old_mail.message.get_body(("plain",)).get_content()
+    assert "thuộc một chuỗi mới" in old_text and "Hủy buổi" not in old_text
     assert str(by_uid[str(new.uid)]["SUMMARY"]) == "Giao ban tuần (mới)"
 
 
@@ -276,16 +279,27 @@ def test_big_meetings_list_only_chair_and_recipient(smtp, make_meeting, org, set
     assert listed == {f"mailto:{org.member.email}", f"mailto:{org.leader.email}"}
 
 
-def test_online_link_changed_sends_update_with_higher_sequence_once(smtp, make_meeting, org, run_commit):
+def test_online_link_changed_sends_one_update_only_when_the_link_changed(smtp, make_meeting, org, run_commit):
     from django.db import transaction
 
-    meeting = make_meeting()
+    from integrations.online.models import OnlineRoom
+
+    meeting = make_meeting(mode="online", rooms=[], online_provider="link",
+                           online_details={"url": "https://vc.soyte.vn/phong-1", "passcode": "1111"})
+    # One invitation each, already with the link (no "change" a second later).
+    assert len(smtp.messages) == 2
+    assert all(m.message["Subject"].startswith("Mời họp:") for m in smtp.messages)
+    assert "1111" in smtp.messages[0].message.get_body(("plain",)).get_content()
     smtp.clear()
 
     def emit() -> None:
         with transaction.atomic():
             outbox.emit(meeting, "online_link_changed", occurrence_ids=[meeting.occurrences.get().pk])
 
+    run_commit(emit)  # nothing changed: nothing sent, SEQUENCE stays
+    meeting.refresh_from_db()
+    assert meeting.sequence == 0 and smtp.messages == []
+    OnlineRoom.objects.filter(occurrence__meeting=meeting).update(passcode="2222")
     run_commit(emit)
     meeting.refresh_from_db()
     assert meeting.sequence == 1
@@ -293,8 +307,9 @@ def test_online_link_changed_sends_update_with_higher_sequence_once(smtp, make_m
     for received in smtp.messages:
         msg, ics = mime_ok(received.data)
         assert msg["Subject"].startswith("Thay đổi lịch họp:")
+        assert "Cập nhật thông tin họp trực tuyến" in msg.get_body(("plain",)).get_content()
         assert int(full_check(ics, "REQUEST").walk("VEVENT")[0]["SEQUENCE"]) == 1
-    message = OutboxMessage.objects.filter(topic=delivery.TOPIC, payload__event="online_link_changed").get()
+    message = OutboxMessage.objects.filter(topic=delivery.TOPIC, payload__event="online_link_changed").last()
     delivery.handle(message)  # handled again: no second bump, nothing re-sent
     meeting.refresh_from_db()
     assert meeting.sequence == 1 and len(smtp.messages) == 2

@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from integrations.calendar.models import InboundReply, OccurrenceResponse
 from meetings import actions
+from meetings.actions import RoomChoice
 from meetings.models import Attendee
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -82,7 +83,8 @@ def test_replies_from_outlook_gmail_and_apple_update_answers(smtp, make_meeting,
 
 def test_old_sequence_and_older_reply_are_ignored(smtp, make_meeting, org, tmp_path, run_commit):
     meeting = make_meeting()
-    run_commit(actions.update_meeting, org.secretary, meeting, {"title": "Giao ban tuần (sửa)"})
+    # A new room is a significant change (a rename is not: RFC 5546 §2.1.4).
+    run_commit(actions.update_meeting, org.secretary, meeting, {"rooms": [RoomChoice(org.room_b)]})
     meeting.refresh_from_db()
     assert meeting.sequence == 1
     outlook(tmp_path, meeting, "old", partstat="DECLINED", seq=0)

@@ -307,6 +307,7 @@ function connect() {
     } else if (msg.type === "status") {
       status = msg.status; applyEditable(); reloadStructure();
     } else if (msg.type === "changed") {
+      document.body.dispatchEvent(new CustomEvent("minutes-changed", { detail: msg }));  // roll call: rollcall.js
       reloadStructure();
     } else if (msg.type === "section_added") {
       // A new agenda item: rebuild the page once nothing is waiting for the server
@@ -349,7 +350,7 @@ async function reloadStructure() {
     || '<li class="empty">Chưa có kết luận.</li>';
   $("#action-items").innerHTML = d.action_items.map((a) => `<tr><td>${a.number}</td><td>${esc(a.what)}</td><td>${esc(a.owner_user ? a.owner_user.name : a.owner_unit.name)}</td><td>${esc(vnDate(a.due_date))}</td><td><span class="st ${esc(a.status)}">${esc(a.status_label)}</span></td></tr>`).join("")
     || '<tr class="empty"><td colspan="5">Chưa giao việc nào.</td></tr>';
-  $("#attendance").innerHTML = d.attendance.map((r) => `<tr><td>${esc(r.unit) || "—"}</td><td>${esc(r.name)}</td><td><span class="st ${esc(r.status)}">${esc(r.status_label)}</span></td><td>${esc(r.reason)}${r.reason && r.substitute_name ? "; " : ""}${esc(r.substitute_name)}</td></tr>`).join("");
+  if ($("#attendance")) $("#attendance").innerHTML = d.attendance.map((r) => `<tr><td>${esc(r.unit) || "—"}</td><td>${esc(r.name)}</td><td><span class="st ${esc(r.status)}">${esc(r.status_label)}</span></td><td>${esc(r.reason)}${r.reason && r.substitute_name ? "; " : ""}${esc(r.substitute_name)}</td></tr>`).join("");
   revisions = d.revisions; renderRevisions();
 }
 
