@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from meetings import views as meeting_views
+from minutes import views_index as minutes_views
 
 urlpatterns = [
     path("", meeting_views.home, name="home"),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include("integrations.online.api")),  # online room state of a meeting
     path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
     path("integrations/zoom/", include("integrations.zoom.urls")),  # signed Zoom webhooks
+    path("me/", include("meetings.urls_mine")),  # My meetings: answers, join, delegation, calendar feed
+    path("minutes/", minutes_views.index, name="minutes_index"),  # the minutes a user may open
     path("minutes/", include("minutes.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
