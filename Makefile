@@ -81,7 +81,7 @@ minutes-js:
 	cd minutes/js && npm ci --no-audit --no-fund && npm run build
 
 # Translations: .po files are committed, .mo files are built (msgfmt, from GNU gettext).
-PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po config/locale/*/LC_MESSAGES/django.po)
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po config/vendor_locale/*/LC_MESSAGES/django.po)
 %.mo: %.po
 	msgfmt --check-format -o $@ $<
 
@@ -90,10 +90,10 @@ messages: $(PO_FILES:.po=.mo)
 # Collect every gettext string of the code into locale/vi and locale/en. Vietnamese is the
 # source language: new vi entries get msgstr = msgid (msgen), the en ones wait for English.
 makemessages: venv
-	$(PY) manage.py makemessages -l vi -l en --no-location --ignore='.venv/*' --ignore='node_modules/*' \
+	$(PY) manage.py makemessages -l vi -l en --no-location --no-wrap --ignore='.venv/*' --ignore='node_modules/*' \
 	  --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --ignore='static/vendor/*'
 	sed -i '0,/^#, fuzzy$$/{/^#, fuzzy$$/d}' locale/vi/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # the header's
-	msgattrib --clear-fuzzy --empty -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
-	msgen -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
+	msgattrib --no-wrap --clear-fuzzy --empty -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
+	msgen --no-wrap -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
 	sed -i '/^msgstr\[1\]/d' locale/vi/LC_MESSAGES/django.po  # Vietnamese has one plural form
 	$(MAKE) messages

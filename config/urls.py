@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from meetings import views as meeting_views
 from minutes import views_index as minutes_views
+
+# The admin speaks the site's language (Django's default says "Django administration").
+admin.site.site_header = _("Quản trị Quorum")
+admin.site.site_title = _("Quản trị Quorum")
+admin.site.index_title = _("Quản lý đơn vị, phòng họp và người dùng")
 
 urlpatterns = [
     path("", meeting_views.home, name="home"),

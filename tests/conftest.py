@@ -56,7 +56,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    for po in [*root.glob("locale/*/LC_MESSAGES/django.po"), *root.glob("config/locale/*/LC_MESSAGES/django.po")]:
+    for po in [*root.glob("locale/*/LC_MESSAGES/django.po"), *root.glob("config/vendor_locale/*/LC_MESSAGES/django.po")]:
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)

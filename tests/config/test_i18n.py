@@ -53,6 +53,6 @@ def test_vi_catalogue_has_every_string_of_the_code_translated(tmp_path, monkeypa
 
 
 def test_catalogues_compile_cleanly():
-    for po in [*ROOT.glob("locale/*/LC_MESSAGES/django.po"), *ROOT.glob("config/locale/*/LC_MESSAGES/django.po")]:
+    for po in [*ROOT.glob("locale/*/LC_MESSAGES/django.po"), *ROOT.glob("config/vendor_locale/*/LC_MESSAGES/django.po")]:
         result = subprocess.run(["msgfmt", "--check-format", "--check-domain", "-o", "/dev/null", str(po)], capture_output=True, text=True)
         assert result.returncode == 0 and "plural" not in result.stderr, result.stderr
