@@ -92,7 +92,7 @@ messages: $(PO_FILES:.po=.mo)
 makemessages: venv
 	$(PY) manage.py makemessages -l vi -l en --no-location --no-wrap --ignore='.venv/*' --ignore='node_modules/*' \
 	  --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --ignore='static/vendor/*'
-	sed -i '0,/^#, fuzzy$$/{/^#, fuzzy$$/d}' locale/vi/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # the header's
+	sed -i '/^#, fuzzy$$/{N;s/^#, fuzzy\nmsgid ""$$/msgid ""/}' locale/vi/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # the header's only
 	msgattrib --no-wrap --clear-fuzzy --empty -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
 	msgen --no-wrap -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
 	sed -i '/^msgstr\[1\]/d' locale/vi/LC_MESSAGES/django.po  # Vietnamese has one plural form
