@@ -17,8 +17,9 @@ from django.utils import timezone
 from meetings.models import Attendee, Booking, Meeting, Occurrence
 
 JOIN_EARLY = timedelta(minutes=15)  # the Join button opens this long before the start
-UPCOMING_PAGE = 50
-PAST_PAGE = 20
+# Phones first: a short list per section, with links to the next pages.
+UPCOMING_PAGE = 20
+PAST_PAGE = 10
 
 
 @dataclass
@@ -29,6 +30,11 @@ class Card:
     attendee: Attendee | None  # None when the person only chairs it
     delegate: Attendee | None = None
     now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def key(self) -> str:
+        """The sitting's id as text, for element ids (rendered many times per card)."""
+        return str(self.occurrence.pk)
 
     @property
     def meeting(self) -> Meeting:
@@ -133,16 +139,24 @@ class Page:
     more_upcoming: bool
     more_past: bool
     past_page: int
+    ahead_page: int = 1
 
 
-def page_for(user: Any, *, past_page: int = 1, now: datetime | None = None) -> Page:
+def page_for(user: Any, *, past_page: int = 1, ahead_page: int = 1, now: datetime | None = None) -> Page:
+    """Today in full; then one page of upcoming and one of past sittings."""
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     tomorrow = day_start + timedelta(days=1)
     base = _mine(user)
-    ahead = list(base.filter(end__gt=day_start).exclude(start__gte=tomorrow, status=Occurrence.Status.CANCELLED)
-                 .order_by("start", "pk")[: UPCOMING_PAGE + 1 + 50])
-    past_page = max(1, past_page)
+    ahead_page, past_page = max(1, ahead_page), max(1, past_page)
+    lo = (ahead_page - 1) * UPCOMING_PAGE
+    # Today's sittings (at most a few) and one page of later ones, in one query.
+    ahead = list(
+        base.filter(end__gt=day_start).exclude(start__gte=tomorrow, status=Occurrence.Status.CANCELLED)
+        .filter(Q(start__lt=tomorrow) | Q(pk__in=base.filter(start__gte=tomorrow).exclude(status=Occurrence.Status.CANCELLED)
+                                          .order_by("start", "pk").values("pk")[lo: lo + UPCOMING_PAGE + 1]))
+        .order_by("start", "pk")
+    )
     lo = (past_page - 1) * PAST_PAGE
     before = list(base.filter(end__lte=day_start).exclude(status=Occurrence.Status.CANCELLED)
                   .exclude(meeting__status=Meeting.Status.CANCELLED).order_by("-start", "-pk")[lo: lo + PAST_PAGE + 1])
@@ -150,8 +164,8 @@ def page_for(user: Any, *, past_page: int = 1, now: datetime | None = None) -> P
     ahead_cards, past_cards = cards[: len(ahead)], cards[len(ahead):]
     today = [c for c in ahead_cards if c.occurrence.start < tomorrow]
     later = [c for c in ahead_cards if c.occurrence.start >= tomorrow]
-    return Page(today=today, upcoming=later[:UPCOMING_PAGE], past=past_cards,
-                more_upcoming=len(later) > UPCOMING_PAGE, more_past=len(before) > PAST_PAGE, past_page=past_page)
+    return Page(today=today, upcoming=later[:UPCOMING_PAGE], past=past_cards, more_upcoming=len(later) > UPCOMING_PAGE,
+                more_past=len(before) > PAST_PAGE, past_page=past_page, ahead_page=ahead_page)
 
 
 def card_for(user: Any, occurrence_id: int) -> Card | None:

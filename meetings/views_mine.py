@@ -19,15 +19,15 @@ from meetings.forms_mine import AnswerForm, DelegateForm
 from meetings.models import Attendee
 
 
-def _page_number(request: HttpRequest) -> int:
-    value = request.GET.get("past", "1")
+def _page_number(request: HttpRequest, key: str = "past") -> int:
+    value = request.GET.get(key, "1")
     return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1
 
 
 @login_required
 @require_GET
 def my_meetings(request: HttpRequest) -> HttpResponse:
-    page = mine.page_for(request.user, past_page=_page_number(request))
+    page = mine.page_for(request.user, past_page=_page_number(request), ahead_page=_page_number(request, "ahead"))
     return render(request, "meetings/my_meetings.html", {"page": page, "feed": personal.current(request.user)})
 
 
