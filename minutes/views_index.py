@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from meetings.models import Unit
+from meetings.permissions import unit_ids
 from minutes.models import Minutes
 from minutes.permissions import openable_q
 
@@ -29,4 +31,6 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = rows.order_by("-issued_at", "-occurrence__start", "-pk") if tab == "issued" else rows.order_by("-occurrence__start", "-pk")
     number = request.GET.get("page", "1")
     page = Paginator(rows, PER_PAGE).get_page(number if number.isdigit() else 1)
-    return render(request, "minutes/index.html", {"page": page, "tab": tab, "q": q})
+    # The units' carried-forward action items are one click away from here (D19).
+    units = Unit.objects.filter(pk__in=unit_ids(request.user), is_active=True).order_by("name")
+    return render(request, "minutes/index.html", {"page": page, "tab": tab, "q": q, "units": units})

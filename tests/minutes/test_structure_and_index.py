@@ -126,10 +126,16 @@ def test_index_query_count_is_constant(org, briefing, django_assert_num_queries)
     c = client_for(org.secretary)
     actions.ensure_minutes(briefing.occurrence)
     c.get(reverse("minutes_index"))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         c.get(reverse("minutes_index"))
     for i in range(10):
         actions.ensure_minutes(sitting(org, timezone.now() - timedelta(days=i + 1), people=[org.member]))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert c.get(reverse("minutes_index")).status_code == 200
     assert Minutes.objects.count() == 11
+
+
+def test_index_links_the_units_action_items(org, client):
+    client.force_login(org.member)
+    html = client.get(reverse("minutes_index")).content.decode()
+    assert f'href="{reverse("minutes:unit-actions", args=[org.hospital.pk])}"' in html
