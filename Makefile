@@ -94,6 +94,7 @@ makemessages: venv
 	  --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --ignore='static/vendor/*'
 	sed -i '/^#, fuzzy$$/{N;s/^#, fuzzy\nmsgid ""$$/msgid ""/}' locale/vi/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # the header's only
 	msgattrib --no-wrap --clear-fuzzy --empty -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
+	msgattrib --no-wrap --clear-fuzzy --empty -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # a guess is not a translation
 	msgen --no-wrap -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
 	sed -i '/^msgstr\[1\]/d' locale/vi/LC_MESSAGES/django.po  # Vietnamese has one plural form
 	$(MAKE) messages
