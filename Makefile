@@ -17,7 +17,7 @@ FIND_PYTHON = for p in "$$PYTHON" python3.14 python3.13 python3.12 python3 \
 	    echo "$$p"; exit 0; fi; \
 	done; echo "No Python 3.12 or newer found: install one, or set PYTHON=/path/to/python3.12" >&2; exit 1
 
-.PHONY: run test venv lint migrate seed worker clean bench static
+.PHONY: run test venv lint migrate seed worker clean bench static messages makemessages
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$($(FIND_PYTHON)) && echo "Using $$py ($$($$py --version))" && \
@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-migrate: venv static
+migrate: venv static messages
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
@@ -65,7 +65,7 @@ $(ICALJS)/node_modules/.package-lock.json: $(ICALJS)/package-lock.json
 
 icaljs: $(ICALJS)/node_modules/.package-lock.json
 
-test: venv static icaljs
+test: venv static icaljs messages
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
@@ -81,3 +81,22 @@ clean:
 # Rebuild minutes/static/minutes/yjs.bundle.js (Yjs, MIT) from npm; the built file is committed.
 minutes-js:
 	cd minutes/js && npm ci --no-audit --no-fund && npm run build
+
+# Translations: .po files are committed, .mo files are built (msgfmt, from GNU gettext).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po config/vendor_locale/*/LC_MESSAGES/django.po)
+%.mo: %.po
+	msgfmt --check-format -o $@ $<
+
+messages: $(PO_FILES:.po=.mo)
+
+# Collect every gettext string of the code into locale/vi and locale/en. Vietnamese is the
+# source language: new vi entries get msgstr = msgid (msgen), the en ones wait for English.
+makemessages: venv
+	$(PY) manage.py makemessages -l vi -l en --no-location --no-wrap --ignore='.venv/*' --ignore='node_modules/*' \
+	  --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --ignore='static/vendor/*'
+	sed -i '/^#, fuzzy$$/{N;s/^#, fuzzy\nmsgid ""$$/msgid ""/}' locale/vi/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # the header's only
+	msgattrib --no-wrap --clear-fuzzy --empty -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
+	msgattrib --no-wrap --clear-fuzzy --empty -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # a guess is not a translation
+	msgen --no-wrap -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
+	sed -i '/^msgstr\[1\]/d' locale/vi/LC_MESSAGES/django.po  # Vietnamese has one plural form
+	$(MAKE) messages

@@ -64,7 +64,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name
 
     def get_short_name(self) -> str:
-        return self.full_name.split(" ")[-1] if self.full_name else self.email
+        # Vietnamese names do not shorten to their last word ("Quản trị hệ thống" is not
+        # "Thống"): greetings such as the admin's use the full name.
+        return self.full_name or self.email
 
 
 TOKEN_PREFIX = "qrm"  # noqa: S105 - a public prefix, not a secret

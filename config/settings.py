@@ -252,7 +252,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- I18N: Vietnamese first, one time zone everywhere ----------------------------------
 LANGUAGE_CODE = os.getenv("LANGUAGE_CODE", "vi")
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: the project's catalogues (msgids are Vietnamese; `make makemessages` writes here).
+# config/vendor_locale/: hand-kept Vietnamese for English msgids of Django, allauth and DRF that
+# their own catalogues lack (not named "locale", so makemessages never touches it). Compiled by `make messages`.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "config" / "vendor_locale"]
 TIME_ZONE = os.getenv("TIME_ZONE", "Asia/Ho_Chi_Minh")
 USE_I18N = True
 USE_TZ = True

@@ -5,8 +5,15 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
+from django.utils.translation import gettext_lazy as _
 
 from meetings import views as meeting_views
+from minutes import views_index as minutes_views
+
+# The admin speaks the site's language (Django's default says "Django administration").
+admin.site.site_header = _("Quản trị Quorum")
+admin.site.site_title = _("Quản trị Quorum")
+admin.site.index_title = _("Quản lý đơn vị, phòng họp và người dùng")
 
 urlpatterns = [
     path("", meeting_views.home, name="home"),
@@ -20,6 +27,8 @@ urlpatterns = [
     path("api/v1/", include("minutes.api")),  # attendance of a sitting (JSON, CSV)
     path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
     path("integrations/zoom/", include("integrations.zoom.urls")),  # signed Zoom webhooks
+    path("me/", include("meetings.urls_mine")),  # My meetings: answers, join, delegation, calendar feed
+    path("minutes/", minutes_views.index, name="minutes_index"),  # the minutes a user may open
     path("minutes/", include("minutes.urls")),
     path("meetings/", include("meetings.web.urls")),  # composer, meeting page, lists (secretaries)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

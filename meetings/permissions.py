@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -100,7 +101,7 @@ def get_meeting_for_user(user: User, uid: object, *, edit: bool = False) -> Meet
             .get(uid=uid)
         )
     except (Meeting.DoesNotExist, ValidationError, ValueError):
-        raise Http404("No such meeting, or you may not see it.") from None
+        raise Http404(_("Không có cuộc họp này, hoặc đồng chí không có quyền xem.")) from None
     if edit and not can_edit_meeting(user, meeting):
-        raise PermissionDenied("Only the organizing unit's secretaries may change this meeting.")
+        raise PermissionDenied(_("Chỉ thư ký đơn vị chủ trì mới sửa được cuộc họp này."))
     return meeting

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 ALLOWED_FREQS = {DAILY: "DAILY", WEEKLY: "WEEKLY", MONTHLY: "MONTHLY", YEARLY: "YEARLY"}
 
@@ -35,9 +36,9 @@ def _parse(text: str, dtstart: datetime) -> rrule:
     if value.upper().startswith("RRULE:"):
         value = value[6:]
     if not value:
-        raise RecurrenceError("The recurrence rule is empty.")
+        raise RecurrenceError(_("Quy tắc lặp đang để trống."))
     if "\n" in value or "DTSTART" in value.upper():
-        raise RecurrenceError("Give a single RRULE value; the start comes from the meeting.")
+        raise RecurrenceError(_("Chỉ ghi một giá trị RRULE; ngày bắt đầu lấy theo cuộc họp."))
     local = _local(dtstart).replace(tzinfo=None)
     value = _UNTIL_UTC.sub(_until_to_local, value)
     # RFC 5545: an UNTIL date (no time) includes that whole day; dateutil would stop at 00:00.
@@ -45,9 +46,9 @@ def _parse(text: str, dtstart: datetime) -> rrule:
     try:
         rule = rrulestr(value, dtstart=local, ignoretz=True)
     except (ValueError, TypeError) as exc:
-        raise RecurrenceError(f"The recurrence rule could not be read: {exc}.") from None
+        raise RecurrenceError(_("Không đọc được quy tắc lặp: %(e)s.") % {"e": exc}) from None
     if not isinstance(rule, rrule):
-        raise RecurrenceError("Give a single RRULE value.")
+        raise RecurrenceError(_("Chỉ ghi một giá trị RRULE."))
     return rule
 
 
@@ -69,30 +70,30 @@ def validate(text: str, dtstart: datetime) -> Rule:
     """Parse and check a rule: supported frequency, finite, at most 500 occurrences."""
     rule = _parse(text, dtstart)
     if rule._freq not in ALLOWED_FREQS:
-        raise RecurrenceError("Only DAILY, WEEKLY, MONTHLY or YEARLY series are supported.")
+        raise RecurrenceError(_("Chỉ hỗ trợ lặp hằng ngày, hằng tuần, hằng tháng hoặc hằng năm."))
     _check_parts(value_of(text), rule._freq)
     if rule._count is None and rule._until is None:
         raise RecurrenceError(
-            "A series must end: give COUNT (number of meetings) or UNTIL (last date)."
+            _("Chuỗi cuộc họp phải có điểm kết thúc: số buổi (COUNT) hoặc ngày cuối (UNTIL).")
         )
     limit = settings.QUORUM_MAX_OCCURRENCES
     horizon = _local(dtstart).replace(tzinfo=None) + timedelta(days=MAX_SPAN_DAYS)
     if rule._until is not None and rule._until > horizon:
-        raise RecurrenceError("A series may span at most 10 years: choose an earlier UNTIL date.")
+        raise RecurrenceError(_("Chuỗi cuộc họp kéo dài tối đa 10 năm: hãy chọn ngày cuối sớm hơn."))
     starts = []
     for occurrence in _bounded(rule, horizon):
         starts.append(occurrence)
         if len(starts) > limit:
-            raise RecurrenceError(f"A series may have at most {limit} meetings.")
+            raise RecurrenceError(_("Một chuỗi có tối đa %(n)s buổi họp.") % {"n": limit})
     if not starts:
-        raise RecurrenceError("The recurrence rule produces no meeting at all.")
+        raise RecurrenceError(_("Quy tắc lặp này không tạo ra buổi họp nào."))
     if rule._count is not None and len(starts) < rule._count:
         raise RecurrenceError(
-            "A series may span at most 10 years: this rule does not reach its COUNT before then."
+            _("Chuỗi cuộc họp kéo dài tối đa 10 năm: quy tắc này không đủ số buổi (COUNT) trong thời gian đó.")
         )
     if starts[0] != _local(dtstart).replace(tzinfo=None):
         raise RecurrenceError(
-            "The first meeting must itself match the rule (e.g. a weekly Monday series starts on a Monday)."
+            _("Buổi đầu tiên phải khớp quy tắc lặp (ví dụ chuỗi họp thứ Hai hằng tuần phải bắt đầu vào thứ Hai).")
         )
     return Rule(normalise(value_of(text)))
 
@@ -107,24 +108,24 @@ def _check_parts(value: str, freq: int) -> None:
     parts = dict(p.split("=", 1) for p in normalise(value).split(";") if "=" in p)
     unknown = sorted(set(parts) - ALLOWED_PARTS)
     if unknown:
-        raise RecurrenceError(f"Unsupported recurrence part(s): {', '.join(unknown)}.")
+        raise RecurrenceError(_("Không hỗ trợ thành phần lặp: %(p)s.") % {"p": ", ".join(unknown)})
     if freq in (DAILY, WEEKLY) and {"BYMONTHDAY", "BYSETPOS"} & set(parts):
-        raise RecurrenceError("BYMONTHDAY and BYSETPOS are only for MONTHLY or YEARLY series.")
+        raise RecurrenceError(_("Ngày trong tháng (BYMONTHDAY, BYSETPOS) chỉ dùng cho lặp hằng tháng hoặc hằng năm."))
     if "BYSETPOS" in parts:
         try:
             positions = [int(x) for x in parts["BYSETPOS"].split(",")]
         except ValueError:
-            raise RecurrenceError("BYSETPOS must list whole numbers.") from None
+            raise RecurrenceError(_("BYSETPOS phải là các số nguyên.")) from None
         if any(p == 0 or abs(p) > 5 for p in positions):
-            raise RecurrenceError("BYSETPOS must be between -5 and 5 (e.g. 2 = the second, -1 = the last).")
+            raise RecurrenceError(_("BYSETPOS phải từ -5 đến 5 (ví dụ 2 = thứ hai, -1 = cuối cùng)."))
     if "BYMONTHDAY" in parts:
         try:
             days = [int(x) for x in parts["BYMONTHDAY"].split(",")]
             months = [int(x) for x in parts["BYMONTH"].split(",")] if "BYMONTH" in parts else list(range(1, 13))
         except ValueError:
-            raise RecurrenceError("BYMONTHDAY and BYMONTH must list whole numbers.") from None
+            raise RecurrenceError(_("BYMONTHDAY và BYMONTH phải là các số nguyên.")) from None
         if not any(abs(d) <= _DAYS_IN_MONTH.get(m, 0) for d in days for m in months):
-            raise RecurrenceError("No month of this rule has that day: the series would never take place.")
+            raise RecurrenceError(_("Không tháng nào của quy tắc này có ngày đó: chuỗi cuộc họp sẽ không bao giờ diễn ra."))
 
 
 def value_of(text: str) -> str:

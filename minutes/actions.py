@@ -204,16 +204,22 @@ def add_conclusion(actor: User, minutes: Minutes, text: str, is_decision: bool =
     return item
 
 
+def _id(value: Any) -> int:
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) < 19 else 0
+
+
 def _owner(minutes: Minutes, data: dict[str, Any]) -> tuple[Any, Unit | None, Unit | None]:
     from accounts.models import User
 
     user = unit = None
+    # Ids arrive as JSON: anything but a whole number is "not found", never a 500 (D17).
     if data.get("owner_user"):
-        user = User.objects.filter(pk=data["owner_user"], is_active=True).first()
+        user = User.objects.filter(pk=_id(data["owner_user"]), is_active=True).first()
         if user is None:
             raise MinutesError("bad_owner", "Không tìm thấy người được giao việc.")
     if data.get("owner_unit"):
-        unit = Unit.objects.filter(pk=data["owner_unit"], is_active=True).first()
+        unit = Unit.objects.filter(pk=_id(data["owner_unit"]), is_active=True).first()
         if unit is None:
             raise MinutesError("bad_owner", "Không tìm thấy đơn vị được giao việc.")
     if user is None and unit is None:

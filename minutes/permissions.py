@@ -14,6 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from meetings.models import Meeting, Membership
 from meetings.permissions import can_edit_meeting, department_leader, unit_ids
 
@@ -56,3 +58,22 @@ def access(user: User, meeting: Meeting, minutes: Minutes | None = None) -> Acce
     if is_chair or scribe or can_edit_meeting(user, meeting):
         return Access.EDIT
     return Access.VIEW
+
+
+def openable_q(user: User) -> Q:
+    """The minutes `user` may open (access() above, for many rows at once, as a filter)."""
+    from meetings.models import Attendee
+
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser or department_leader(user):
+        return Q()
+    m = "occurrence__meeting__"
+    invited = Q(**{f"{m}in": Attendee.objects.filter(user=user, is_active=True).values("meeting_id")})
+    own = Q(**{f"{m}chair": user}) | Q(**{f"{m}created_by": user})
+    managing = unit_ids(user, [Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN, Membership.Role.LEADER])
+    from minutes.models import Minutes
+
+    scribe = Q(pk__in=Minutes.scribes.through.objects.filter(user=user).values("minutes_id"))
+    not_confidential = ~Q(**{f"{m}sensitivity": Meeting.Sensitivity.CONFIDENTIAL})
+    return invited | own | (not_confidential & (scribe | Q(**{f"{m}organizing_unit__in": managing})))

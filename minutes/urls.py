@@ -1,6 +1,6 @@
 from django.urls import path
 
-from minutes import rollcall_views, views
+from minutes import rollcall_views, views, views_structure
 
 app_name = "minutes"
 urlpatterns = [
@@ -17,6 +17,9 @@ urlpatterns = [
     path("<int:occurrence_id>/conclusions/", views.add_conclusion, name="conclusions"),
     path("<int:occurrence_id>/actions/", views.add_action_item, name="actions"),
     path("<int:occurrence_id>/sections/", views.add_section, name="sections"),
+    path("<int:occurrence_id>/sections/<int:section_id>/remove/", views_structure.remove_section, name="section-remove"),
+    path("<int:occurrence_id>/sections/<int:section_id>/move/", views_structure.move_section, name="section-move"),
+    path("<int:occurrence_id>/scribes/", views_structure.scribes, name="scribes"),
     path("<int:occurrence_id>/issue/", views.issue, name="issue"),
     path("<int:occurrence_id>/revisions/", views.revisions, name="revisions"),
     path("<int:occurrence_id>/revisions/<int:a>/diff/<int:b>/", views.revision_diff, name="diff"),

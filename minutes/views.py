@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from meetings.models import Meeting, Occurrence, Unit
 from meetings.permissions import department_leader, unit_ids
-from minutes import actions
+from minutes import actions, structure
 from minutes.documents import MinutesError
 from minutes.models import ActionItem, Minutes, Revision
 from minutes.permissions import Access, access
@@ -104,6 +104,7 @@ def minutes_data(minutes: Minutes, level: Access) -> dict[str, Any]:
             a.as_dict(today) for a in minutes.action_items.select_related("owner_user", "owner_unit")
         ],
         "owners": _owners(minutes),
+        "scribes": [{"id": u.pk, "name": u.full_name} for u in minutes.scribes.order_by("full_name")],
         "revisions": [
             {"number": r.number, "at": vn_datetime(r.created_at), "reason": r.reason,
              "reason_label": str(r.get_reason_display()), "authors": [a["name"] for a in r.authors]}
@@ -128,7 +129,9 @@ def _owners(minutes: Minutes) -> dict[str, list[dict[str, Any]]]:
 def page(request: HttpRequest, occurrence_id: int) -> HttpResponse:
     minutes, level = minutes_for(request, occurrence_id)
     data = minutes_data(minutes, level)
-    return render(request, "minutes/page.html", {"m": data, "minutes": minutes})
+    data["can_assign"] = structure.may_assign_scribes(request.user, minutes) and not minutes.is_issued
+    candidates = structure.scribe_candidates(minutes) if data["can_assign"] else []
+    return render(request, "minutes/page.html", {"m": data, "minutes": minutes, "scribe_candidates": candidates})
 
 
 @login_required

@@ -47,3 +47,16 @@ def api():
         return client
 
     return client_for
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the translation catalogues when they are missing or stale (as `make messages`
+    does), so `pytest` run on its own renders English pages too."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for po in [*root.glob("locale/*/LC_MESSAGES/django.po"), *root.glob("config/vendor_locale/*/LC_MESSAGES/django.po")]:
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)

@@ -115,7 +115,7 @@ def respond(
     """Record an answer (whole meeting, or one occurrence). Refused when the meeting is
     cancelled or over, or the attendee is no longer invited; nothing is written then."""
     if rsvp not in ANSWERS:
-        raise ActionError(_("Câu trả lời phải là accepted, tentative hoặc declined."), "rsvp")
+        raise ActionError(_("Hãy chọn Tham dự, Chưa chắc chắn hoặc Không tham dự."), "rsvp")
     comment = (comment or "").strip()[:2000]
     from integrations.calendar.models import OccurrenceResponse
 

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -59,7 +60,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             if request.POST.get("action") == "delegate":
                 sub = User.objects.filter(pk=request.POST.get("substitute") or 0, is_active=True).first()
                 if sub is None:
-                    raise ActionError("Hãy chọn người dự thay.", "substitute")
+                    raise ActionError(_("Hãy chọn người dự thay."), "substitute")
                 answers.delegate(attendee, sub, by_link=True, actor=attendee.user, comment=request.POST.get("comment", ""))
                 ctx["done"] = "delegated"
                 ctx["substitute"] = sub
@@ -84,7 +85,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(status=405)
     row = feeds.lookup(token)
     if row is None:
-        raise Http404("Unknown or revoked feed.")
+        raise Http404(_("Không có lịch này hoặc địa chỉ đã bị thu hồi."))
     result = feeds.render(row, request.headers.get("If-None-Match", ""))
     if result.not_modified:
         response = HttpResponse(status=304)
@@ -110,7 +111,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 def _editable(request: Request, uid: str) -> Meeting:
     meeting = get_meeting_for_user(request.user, uid)
     if not can_edit_meeting(request.user, meeting):
-        raise PermissionDenied("Chỉ thư ký đơn vị tổ chức mới xem được (only the organizing unit's secretaries).")
+        raise PermissionDenied(_("Chỉ thư ký đơn vị tổ chức mới xem được."))
     return meeting
 
 
@@ -169,7 +170,7 @@ class DelegateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("user") and not attrs.get("email"):
-            raise serializers.ValidationError("Give the substitute's user id or e-mail.")
+            raise serializers.ValidationError(_("Ghi mã người dùng hoặc e-mail của người dự thay."))
         return attrs
 
 
@@ -193,7 +194,7 @@ class DelegateView(APIView):
         qs = User.objects.filter(is_active=True)
         sub = qs.filter(pk=d["user"]).first() if d.get("user") else qs.filter(email__iexact=d["email"]).first()
         if sub is None:
-            raise ValidationError({"substitute": ["Không tìm thấy người dự thay (unknown or inactive user)."]})
+            raise ValidationError({"substitute": [_("Không tìm thấy người dự thay, hoặc tài khoản đã khóa.")]})
         new = answers.delegate(attendee, sub, actor=request.user, comment=d["comment"])
         return Response({"attendee": new.pk, "email": new.email, "delegated_from": attendee.email}, status=status.HTTP_201_CREATED)
 
@@ -205,7 +206,7 @@ class AnswerView(APIView):
     def post(self, request: Request, uid: str, pk: int) -> Response:
         attendee = _attendee(request, uid, pk)
         if attendee.user_id != request.user.pk:
-            raise PermissionDenied("Chỉ người được mời mới trả lời được (only the attendee may answer).")
+            raise PermissionDenied(_("Chỉ người được mời mới trả lời được."))
         ser = AnswerSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         row = answers.respond(attendee, ser.validated_data["rsvp"], ser.validated_data["comment"], actor=request.user)
@@ -241,11 +242,11 @@ class FeedListView(APIView):
         ser.is_valid(raise_exception=True)
         kind, unit, room = ser.validated_data["kind"], ser.validated_data.get("unit"), ser.validated_data.get("room")
         if kind == FeedToken.Kind.UNIT and unit is None:
-            raise ValidationError({"unit": ["Give the unit code for a unit feed."]})
+            raise ValidationError({"unit": [_("Lịch đơn vị cần mã đơn vị (unit).")]})
         if kind == FeedToken.Kind.ROOM and room is None:
-            raise ValidationError({"room": ["Give the room id for a room feed."]})
+            raise ValidationError({"room": [_("Lịch phòng họp cần mã phòng (room).")]})
         if not feeds.allowed(request.user, kind, unit=unit, room=room):
-            raise PermissionDenied("Bạn không được xem lịch này (you may not subscribe to this calendar).")
+            raise PermissionDenied(_("Đồng chí không được xem lịch này."))
         row, token = FeedToken.issue(
             request.user, kind, unit=unit if kind == FeedToken.Kind.UNIT else None,
             room=room if kind == FeedToken.Kind.ROOM else None,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -40,9 +41,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             body["field"] = exc.field
         return Response(body, status=status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Forbidden | PermissionDenied):
-        return Response({"error": "forbidden", "message": str(exc) or "Not allowed."}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"error": "forbidden", "message": str(exc) or _("Không có quyền.")}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, Http404):
-        return Response({"error": "not_found", "message": str(exc) or "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"error": "not_found", "message": str(exc) or _("Không tìm thấy.")}, status=status.HTTP_404_NOT_FOUND)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

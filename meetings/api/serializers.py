@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import User
@@ -16,7 +17,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset. Naive times are refused instead of being guessed."""
 
     default_error_messages = {
-        "naive": "Thời gian phải có múi giờ, ví dụ 2026-12-01T08:00:00+07:00 (naive time rejected).",
+        "naive": _("Thời gian phải có múi giờ, ví dụ 2026-12-01T08:00:00+07:00."),
     }
 
     def to_internal_value(self, value: Any) -> datetime:
@@ -67,7 +68,7 @@ class RoomSerializer(serializers.ModelSerializer):
         opens = attrs.get("opens_at", getattr(self.instance, "opens_at", None))
         closes = attrs.get("closes_at", getattr(self.instance, "closes_at", None))
         if opens and closes and opens >= closes:
-            raise serializers.ValidationError({"closes_at": ["Closing time must be after opening time."]})
+            raise serializers.ValidationError({"closes_at": [_("Giờ đóng cửa phải sau giờ mở cửa.")]})
         return attrs
 
 
@@ -85,7 +86,7 @@ class AttendeeInputSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("email") and not attrs.get("user"):
-            raise serializers.ValidationError("Each attendee needs an e-mail or a user id.")
+            raise serializers.ValidationError(_("Mỗi người được mời cần có e-mail hoặc mã người dùng."))
         return attrs
 
 
@@ -94,7 +95,7 @@ def _rooms(items: list[dict[str, Any]]) -> list[RoomChoice]:
     found = {r.pk: r for r in Room.objects.filter(pk__in=ids).select_related("unit")}
     missing = [str(i) for i in ids if i not in found]
     if missing:
-        raise serializers.ValidationError({"rooms": [f"Unknown room id(s): {', '.join(missing)}."]})
+        raise serializers.ValidationError({"rooms": [_("Không có phòng mã số: %(ids)s.") % {"ids": ", ".join(missing)}]})
     return [RoomChoice(found[i["room"]], i.get("expected")) for i in items]
 
 
@@ -103,7 +104,7 @@ def _attendees(items: list[dict[str, Any]]) -> list[AttendeeInput]:
     users = {u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True)}
     missing = [str(i) for i in user_ids if i not in users]
     if missing:
-        raise serializers.ValidationError({"attendees": [f"Unknown or inactive user id(s): {', '.join(missing)}."]})
+        raise serializers.ValidationError({"attendees": [_("Không có người dùng (hoặc tài khoản đã khóa) mã số: %(ids)s.") % {"ids": ", ".join(missing)}]})
     result = []
     for i in items:
         user = users.get(i["user"]) if i.get("user") else None
@@ -117,7 +118,7 @@ def _chair(value: int | None) -> User | None:
         return None
     user = User.objects.filter(pk=value, is_active=True).first()
     if user is None:
-        raise serializers.ValidationError({"chair": [f"Unknown or inactive user id {value}."]})
+        raise serializers.ValidationError({"chair": [_("Không có người dùng (hoặc tài khoản đã khóa) mã số %(id)s.") % {"id": value}]})
     return user
 
 
@@ -357,19 +358,19 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         from datetime import timedelta
 
         if "end" not in attrs and "duration" not in attrs:
-            raise serializers.ValidationError("Give either end or duration (minutes).")
+            raise serializers.ValidationError(_("Ghi giờ kết thúc (end) hoặc thời lượng tính bằng phút (duration)."))
         if "end" not in attrs:
             attrs["end"] = attrs["start"] + timedelta(minutes=attrs["duration"])
         if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": ["End must be after start."]})
+            raise serializers.ValidationError({"end": [_("Giờ kết thúc phải sau giờ bắt đầu.")]})
         if attrs["end"] - attrs["start"] > timedelta(hours=24):
-            raise serializers.ValidationError({"end": ["A meeting lasts at most 24 hours."]})
+            raise serializers.ValidationError({"end": [_("Một cuộc họp kéo dài tối đa 24 giờ.")]})
         try:
             attrs["attendee_ids"] = [int(x) for x in attrs["attendees"].split(",") if x.strip()]
             if any(not 0 < x < 2**63 for x in attrs["attendee_ids"]) or len(attrs["attendee_ids"]) > 500:
                 raise ValueError
         except ValueError:
-            raise serializers.ValidationError({"attendees": ["Give user ids separated by commas."]}) from None
+            raise serializers.ValidationError({"attendees": [_("Ghi các mã người dùng, cách nhau bằng dấu phẩy.")]}) from None
         attrs["unit_codes"] = [x.strip() for x in attrs["units"].split(",") if x.strip()]
         attrs["equipment_slugs"] = [x.strip() for x in attrs["equipment"].split(",") if x.strip()]
         return attrs

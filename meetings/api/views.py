@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -65,21 +66,21 @@ class RoomViewSet(AuditedMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin
             try:
                 qs = qs.filter(capacity__gte=int(min_capacity))
             except ValueError:
-                raise ValidationError({"min_capacity": ["Give a whole number."]}) from None
+                raise ValidationError({"min_capacity": [_("Ghi một số nguyên.")]}) from None
         if text := params.get("q"):
             qs = qs.filter(name__icontains=text) | qs.filter(location__icontains=text)
         return qs
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         if not can_manage_unit(self.request.user, serializer.validated_data["unit"]):
-            raise PermissionDenied("Only the unit's administrators may add rooms.")
+            raise PermissionDenied(_("Chỉ quản trị đơn vị mới thêm được phòng."))
         serializer.save()
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
         room = serializer.instance
         unit = serializer.validated_data.get("unit", room.unit)
         if not (can_manage_room(self.request.user, room) and can_manage_unit(self.request.user, unit)):
-            raise PermissionDenied("Only the unit's administrators may change its rooms.")
+            raise PermissionDenied(_("Chỉ quản trị đơn vị mới sửa được phòng của đơn vị."))
         serializer.save()
 
 
@@ -181,7 +182,7 @@ def _occurrence(meeting: Meeting, recurrence_id: datetime | None) -> Occurrence 
     occ = meeting.occurrences.filter(recurrence_id=recurrence_id, in_series=True).first()
     if occ is None:
         raise actions.ActionError(
-            "No occurrence of this meeting starts (originally) at that time.", "occurrence"
+            _("Cuộc họp không có buổi nào (theo lịch ban đầu) bắt đầu vào lúc đó."), "occurrence"
         )
     return occ
 
@@ -239,9 +240,9 @@ class CalendarView(APIView):
     def get(self, request: Request) -> Response:
         start, end = _parse_range(request)
         if start is None or end is None:
-            raise ValidationError({"from": ["Give both from and to."]})
+            raise ValidationError({"from": [_("Ghi cả thời điểm bắt đầu (from) và kết thúc (to).")]})
         if end <= start or (end - start).days > 92:
-            raise ValidationError({"to": ["'to' must be after 'from', at most 92 days later."]})
+            raise ValidationError({"to": [_("Thời điểm kết thúc (to) phải sau thời điểm bắt đầu (from), cách nhau tối đa 92 ngày.")]})
         visible = Meeting.objects.visible_to(request.user)
         if unit := request.query_params.get("unit"):
             visible = visible.filter(organizing_unit__code=unit)
@@ -312,7 +313,7 @@ class AvailabilityView(APIView):
         unit_lookup = dict(Unit.objects.filter(code__in=d["unit_codes"]).values_list("code", "pk")) if d["unit_codes"] else {}
         missing = [c for c in d["unit_codes"] if c not in unit_lookup]
         if missing:
-            raise ValidationError({"units": [f"Unknown unit code(s): {', '.join(missing)}."]})
+            raise ValidationError({"units": [_("Không có đơn vị mã: %(codes)s.") % {"codes": ", ".join(missing)}]})
         query = availability.Query(
             start=d["start"], end=d["end"], people=d["people"], units=list(unit_lookup.values()),
             equipment=d["equipment_slugs"], attendees=d["attendee_ids"],

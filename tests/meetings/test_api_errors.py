@@ -25,7 +25,7 @@ def _base(org, day, **over):
 CASES = {
     "end before start": (lambda o, d: {"end": at(d, 7).isoformat()}, 400, "end"),
     "zero length": (lambda o, d: {"end": at(d, 8).isoformat()}, 400, "end"),
-    "naive datetime": (lambda o, d: {"start": datetime.combine(d, datetime.min.time()).replace(hour=8).isoformat()}, 400, "naive"),
+    "naive datetime": (lambda o, d: {"start": datetime.combine(d, datetime.min.time()).replace(hour=8).isoformat()}, 400, "múi giờ"),
     "garbage datetime": (lambda o, d: {"start": "ngày mai"}, 400, "start"),
     "time in the past": (lambda o, d: {"start": at(d - timedelta(days=400), 8).isoformat(), "end": at(d - timedelta(days=400), 9).isoformat()}, 400, "start"),
     "unknown room": (lambda o, d: {"rooms": [987654]}, 400, "987654"),

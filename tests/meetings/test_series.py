@@ -184,11 +184,11 @@ def test_monthly_series_by_nth_weekday(org):
     ("FREQ=WEEKLY", "COUNT"),
     ("FREQ=DAILY;COUNT=501", "500"),
     ("FREQ=DAILY;UNTIL=20300101", "500"),
-    ("FREQ=HOURLY;COUNT=3", "DAILY"),
-    ("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3", "never"),
-    ("FREQ=WEEKLY;BYDAY=TU;COUNT=3", "first meeting"),
-    ("FREQ=WEEKLY;COUNT=abc", "could not be read"),
-    ("RRULE:FREQ=WEEKLY;COUNT=2\nDTSTART:20260101T000000", "single"),
+    ("FREQ=HOURLY;COUNT=3", "hằng ngày"),
+    ("FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3", "không bao giờ"),
+    ("FREQ=WEEKLY;BYDAY=TU;COUNT=3", "Buổi đầu tiên"),
+    ("FREQ=WEEKLY;COUNT=abc", "Không đọc được"),
+    ("RRULE:FREQ=WEEKLY;COUNT=2\nDTSTART:20260101T000000", "một giá trị RRULE"),
 ])
 def test_bad_rules_are_refused_with_a_reason_and_nothing_is_written(org, rule, words):
     monday = _monday()

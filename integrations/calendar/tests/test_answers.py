@@ -66,7 +66,8 @@ def test_bad_answer_value_is_a_clear_error(smtp, make_meeting, org):
     meeting = make_meeting()
     path = link_from_mail(smtp.to(org.member.email)[0], "accepted")
     r = Client().post(path, {"action": "answer", "rsvp": "maybe"})
-    assert r.status_code == 400 and "accepted, tentative" in r.content.decode()
+    assert r.status_code == 400 and "Hãy chọn Tham dự, Chưa chắc chắn hoặc Không tham dự." in r.content.decode()
+    assert "accepted" not in r.content.decode().split("<main")[1].split("<form")[0]  # no internal code (D13)
     assert Attendee.objects.get(meeting=meeting, email=org.member.email).rsvp == Attendee.Rsvp.NEEDS_ACTION
 
 

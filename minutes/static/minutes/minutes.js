@@ -70,7 +70,8 @@ const hasUnsaved = () => [...local.values()].some((l) => l.length);
 
 // --- save state ------------------------------------------------------------------------
 
-function setState(kind, label) { saveState.className = kind; saveState.textContent = label; }
+// Viewers (and everyone once issued) have no save state: nothing of theirs is being saved.
+function setState(kind, label) { if (!saveState) return; saveState.className = kind; saveState.textContent = label; }
 function refreshSaveState() {
   if (!ws || ws.readyState !== WebSocket.OPEN || !ready) {
     return setState("offline", hasUnsaved()
@@ -125,7 +126,8 @@ function attach(s, doc) {
     scheduleFlush();
   });
   s.text.observe((event) => {
-    if (event.transaction.origin === "local" || !area) return;
+    if (event.transaction.origin === "local") return;
+    if (!area) { schedulePreview(s, 300); return; }  // read-only layout: the rendered text only
     // Keep the caret where it was relative to the surrounding text.
     let [start, end] = [area.selectionStart, area.selectionEnd], pos = 0;
     for (const op of event.delta) {
@@ -306,10 +308,15 @@ function connect() {
       renderPresence();
     } else if (msg.type === "status") {
       status = msg.status; applyEditable(); reloadStructure();
-    } else if (msg.type === "changed") {
+      if (status === "issued") { reloadWhenSaved = true; refreshSaveState(); if (!saveState) location.reload(); }
+    } else if (msg.type === "changed" && msg.what !== "scribes") {
       document.body.dispatchEvent(new CustomEvent("minutes-changed", { detail: msg }));  // roll call: rollcall.js
       reloadStructure();
-    } else if (msg.type === "section_added") {
+    } else if (msg.type === "changed" && msg.what === "scribes") {
+      reloadStructure();
+      // Given or taken the right to write: the page is rebuilt with the right layout.
+      if (me && msg.user === me.uid) { reloadWhenSaved = true; refreshSaveState(); if (!saveState) location.reload(); }
+    } else if (msg.type === "section_added" || msg.type === "sections_changed") {
       // A new agenda item: rebuild the page once nothing is waiting for the server
       // (unsaved text would survive a reload anyway, through localStorage).
       reloadWhenSaved = true; refreshSaveState();
@@ -352,7 +359,17 @@ async function reloadStructure() {
     || '<tr class="empty"><td colspan="5">Chưa giao việc nào.</td></tr>';
   if ($("#attendance")) $("#attendance").innerHTML = d.attendance.map((r) => `<tr><td>${esc(r.unit) || "—"}</td><td>${esc(r.name)}</td><td><span class="st ${esc(r.status)}">${esc(r.status_label)}</span></td><td>${esc(r.reason)}${r.reason && r.substitute_name ? "; " : ""}${esc(r.substitute_name)}</td></tr>`).join("");
   revisions = d.revisions; renderRevisions();
+  if (d.scribes) renderScribes(d.scribes);
 }
+
+function renderScribes(list) {
+  $("#scribes").innerHTML = list.map((p) => `<li>${esc(p.name)}${data.can_assign ? ` <button type="button" class="link" data-unassign="${p.id}">Bỏ giao<span class="visually-hidden">: ${esc(p.name)}</span></button>` : ""}</li>`).join("")
+    || '<li class="empty">Chưa giao ai; thư ký và chủ trì luôn được ghi.</li>';
+  announce(list.length ? `Người ghi biên bản: ${list.map((p) => p.name).join(", ")}` : "Chưa giao ai ghi biên bản.");
+}
+
+// Screen readers hear structural changes made by others through the page's live region.
+function announce(text) { const live = document.getElementById("live-region"); if (live) { live.textContent = ""; setTimeout(() => { live.textContent = text; }, 50); } }
 
 function renderRevisions() {
   const list = $("#revisions");
@@ -391,6 +408,36 @@ $("#add-action")?.addEventListener("submit", async (e) => {
   if (!r.failed) f.reset();
   reloadStructure();
 });
+$("#add-section")?.addEventListener("submit", async (e) => {
+  e.preventDefault(); const f = e.target;
+  const r = await api(`/minutes/${data.occurrence}/sections/`, { title: f.title.value });
+  if (!r.failed) { f.reset(); reloadWhenSaved = true; refreshSaveState(); }
+});
+$("#sections").addEventListener("click", async (e) => {
+  const b = e.target.closest("button[data-move], button[data-remove]");
+  if (!b) return;
+  if (b.dataset.remove) {
+    if (!confirm(`Xóa mục "${b.dataset.title}"? Nội dung của mục được giữ trong phiên bản trước khi xóa.`)) return;
+    const r = await api(`/minutes/${data.occurrence}/sections/${b.dataset.remove}/remove/`, {});
+    if (!r.failed) { reloadWhenSaved = true; refreshSaveState(); }
+  } else {
+    const r = await api(`/minutes/${data.occurrence}/sections/${b.dataset.id}/move/`, { direction: b.dataset.move });
+    if (!r.failed) { sessionStorage.setItem("quorum:focus", `[data-move="${b.dataset.move}"][data-id="${b.dataset.id}"]`); reloadWhenSaved = true; refreshSaveState(); }
+  }
+});
+$("#assign-scribe")?.addEventListener("submit", async (e) => {
+  e.preventDefault(); const f = e.target;
+  const r = await api(`/minutes/${data.occurrence}/scribes/`, { user: f.user.value, action: "add" });
+  if (!r.failed) { f.reset(); renderScribes(r.scribes); }
+});
+$("#scribes").addEventListener("click", async (e) => {
+  const b = e.target.closest("button[data-unassign]");
+  if (!b) return;
+  const r = await api(`/minutes/${data.occurrence}/scribes/`, { user: b.dataset.unassign, action: "remove" });
+  if (!r.failed) renderScribes(r.scribes);
+});
+// After a reorder the page is rebuilt: keep the keyboard where it was.
+{ const sel = sessionStorage.getItem("quorum:focus"); if (sel) { sessionStorage.removeItem("quorum:focus"); document.querySelector(sel)?.focus(); } }
 $("#save-revision")?.addEventListener("click", async () => { await api(`/minutes/${data.occurrence}/revisions/`, {}); reloadStructure(); });
 $("#issue")?.addEventListener("click", async () => {
   if (confirm("Ban hành biên bản? Sau khi ban hành không sửa được nữa.")) { await api(`/minutes/${data.occurrence}/issue/`, {}); }

@@ -1,0 +1,174 @@
+""""My meetings": the sittings a person is invited to or chairs, with what they can do on each.
+
+A constant number of queries whatever the person's history: two slices of occurrences
+(today and later; earlier), then one query each for the rooms, the person's own invitation
+rows and the people they sent in their place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from meetings.models import Attendee, Booking, Meeting, Occurrence
+
+JOIN_EARLY = timedelta(minutes=15)  # the Join button opens this long before the start
+# Phones first: a short list per section, with links to the next pages.
+UPCOMING_PAGE = 20
+PAST_PAGE = 10
+
+
+@dataclass
+class Card:
+    """One sitting on the page, and what the person may do with it now."""
+
+    occurrence: Occurrence
+    attendee: Attendee | None  # None when the person only chairs it
+    delegate: Attendee | None = None
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def key(self) -> str:
+        """The sitting's id as text, for element ids (rendered many times per card)."""
+        return str(self.occurrence.pk)
+
+    @property
+    def meeting(self) -> Meeting:
+        return self.occurrence.meeting
+
+    @property
+    def cancelled(self) -> bool:
+        return self.occurrence.is_cancelled or self.meeting.status == Meeting.Status.CANCELLED
+
+    @property
+    def past(self) -> bool:
+        return self.occurrence.end <= self.now
+
+    @property
+    def delegated(self) -> bool:
+        return self.attendee is not None and self.attendee.rsvp == Attendee.Rsvp.DELEGATED
+
+    @property
+    def can_answer(self) -> bool:
+        return self.attendee is not None and not self.cancelled and not self.past and not self.delegated
+
+    @property
+    def can_delegate(self) -> bool:
+        return self.can_answer and self.attendee is not None and self.attendee.unit_id is not None
+
+    @property
+    def online(self) -> bool:
+        return self.meeting.is_online
+
+    @property
+    def join_opens_at(self) -> datetime:
+        return self.occurrence.start - JOIN_EARLY
+
+    @property
+    def join_open(self) -> bool:
+        return (self.online and not self.cancelled and self.attendee is not None and self.attendee.is_active
+                and not self.delegated and self.join_opens_at <= self.now < self.occurrence.end)
+
+    @property
+    def show_join(self) -> bool:
+        return self.online and not self.cancelled and not self.past and self.attendee is not None and not self.delegated
+
+    @property
+    def rooms(self) -> list[Booking]:
+        return list(self.occurrence.bookings.all())
+
+    @property
+    def minutes(self) -> Any:
+        try:
+            return self.occurrence.minutes
+        except Occurrence.minutes.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+            return None
+
+    @property
+    def minutes_state(self) -> str:
+        """"issued", "live" (being written) or "" (nothing to open yet)."""
+        minutes = self.minutes
+        if minutes is not None:
+            return "issued" if minutes.is_issued else "live"
+        if not self.cancelled and self.occurrence.start - JOIN_EARLY <= self.now:
+            return "live"
+        return ""
+
+
+def _mine(user: Any) -> QuerySet[Occurrence]:
+    meetings = Meeting.objects.filter(
+        Q(attendees__user=user, attendees__is_active=True) | Q(chair=user)
+    ).exclude(status=Meeting.Status.DRAFT).values("pk")
+    return (
+        Occurrence.objects.filter(in_series=True, meeting__in=meetings)
+        .select_related("meeting__organizing_unit", "minutes")
+    )
+
+
+def _cards(user: Any, occurrences: list[Occurrence], now: datetime) -> list[Card]:
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(occurrences, Prefetch(
+        "bookings", queryset=Booking.objects.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.REQUESTED])
+        .select_related("room__unit").order_by("room__unit__name", "room__name")))
+    meeting_ids = {o.meeting_id for o in occurrences}
+    rows: dict[int, Attendee] = {}
+    for a in Attendee.objects.filter(user=user, meeting_id__in=meeting_ids, is_active=True).select_related("unit"):
+        rows[a.meeting_id] = a
+    delegated = [a.pk for a in rows.values() if a.rsvp == Attendee.Rsvp.DELEGATED]
+    delegates = {
+        d.delegated_from_id: d
+        for d in (Attendee.objects.filter(delegated_from_id__in=delegated, is_active=True) if delegated else [])
+    }
+    cards = []
+    for occ in occurrences:
+        attendee = rows.get(occ.meeting_id)
+        cards.append(Card(occ, attendee, delegates.get(attendee.pk) if attendee else None, now))
+    return cards
+
+
+@dataclass
+class Page:
+    today: list[Card]
+    upcoming: list[Card]
+    past: list[Card]
+    more_upcoming: bool
+    more_past: bool
+    past_page: int
+    ahead_page: int = 1
+
+
+def page_for(user: Any, *, past_page: int = 1, ahead_page: int = 1, now: datetime | None = None) -> Page:
+    """Today in full; then one page of upcoming and one of past sittings."""
+    now = now or timezone.now()
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    tomorrow = day_start + timedelta(days=1)
+    base = _mine(user)
+    ahead_page, past_page = max(1, ahead_page), max(1, past_page)
+    lo = (ahead_page - 1) * UPCOMING_PAGE
+    # Today's sittings (at most a few) and one page of later ones, in one query.
+    ahead = list(
+        base.filter(end__gt=day_start).exclude(start__gte=tomorrow, status=Occurrence.Status.CANCELLED)
+        .filter(Q(start__lt=tomorrow) | Q(pk__in=base.filter(start__gte=tomorrow).exclude(status=Occurrence.Status.CANCELLED)
+                                          .order_by("start", "pk").values("pk")[lo: lo + UPCOMING_PAGE + 1]))
+        .order_by("start", "pk")
+    )
+    lo = (past_page - 1) * PAST_PAGE
+    before = list(base.filter(end__lte=day_start).exclude(status=Occurrence.Status.CANCELLED)
+                  .exclude(meeting__status=Meeting.Status.CANCELLED).order_by("-start", "-pk")[lo: lo + PAST_PAGE + 1])
+    cards = _cards(user, ahead + before[:PAST_PAGE], now)
+    ahead_cards, past_cards = cards[: len(ahead)], cards[len(ahead):]
+    today = [c for c in ahead_cards if c.occurrence.start < tomorrow]
+    later = [c for c in ahead_cards if c.occurrence.start >= tomorrow]
+    return Page(today=today, upcoming=later[:UPCOMING_PAGE], past=past_cards, more_upcoming=len(later) > UPCOMING_PAGE,
+                more_past=len(before) > PAST_PAGE, past_page=past_page, ahead_page=ahead_page)
+
+
+def card_for(user: Any, occurrence_id: int) -> Card | None:
+    """One card (after an answer or a delegation), with the same rules as the page."""
+    occurrences = list(_mine(user).filter(pk=occurrence_id))
+    return _cards(user, occurrences, timezone.now())[0] if occurrences else None
