@@ -49,6 +49,7 @@ worker: venv
 # served by the app itself: hospital networks may be closed, so never a CDN.
 static/vendor/.built: package-lock.json
 	npm ci --no-audit --no-fund --silent
+	@mkdir -p static/vendor/htmx
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
 	@touch $@
 

@@ -83,7 +83,7 @@ def minutes_data(minutes: Minutes, level: Access) -> dict[str, Any]:
         "when": vn_datetime(occurrence.start),
         "status": minutes.status,
         "status_label": str(minutes.get_status_display()),
-        "can_edit": level == Access.EDIT and not minutes.is_issued,
+        "can_edit": level == Access.EDIT and not minutes.is_locked,
         "sections": [
             {"id": s.pk, "title": s.title, "text": s.text, "html": render_markdown(s.text), "version": s.version}
             for s in minutes.sections.order_by("position", "id")

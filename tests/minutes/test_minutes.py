@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings.models import Membership
-from minutes import actions, documents
+from minutes import actions, documents, workflow
 from minutes.documents import MinutesError
 from minutes.models import ActionItem, AttendanceRecord, Minutes, Revision
 from minutes.permissions import Access, access
@@ -159,6 +159,8 @@ def test_issued_minutes_are_immutable(org, briefing):
     minutes = actions.ensure_minutes(briefing.occurrence)
     section = minutes.sections.first()
     documents.apply_update(minutes.pk, section.pk, Typist().type("Kết quả"), org.secretary)
+    workflow.submit(org.secretary, minutes)
+    workflow.approve(org.leader, minutes)
     actions.issue_minutes(org.secretary, minutes)
     assert minutes.revisions.get(reason=Revision.Reason.STATUS).status == "issued"
     with pytest.raises(MinutesError) as err:
