@@ -28,6 +28,9 @@ class DocumentCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="archive_counter_unit_year")]
 
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.year}: {self.last}"
+
 
 class IssuedDocumentQuerySet(models.QuerySet["IssuedDocument"]):
     def issued(self) -> IssuedDocumentQuerySet:
@@ -122,6 +125,9 @@ class DocumentFile(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["document", "kind"], name="archive_file_unique_kind")]
 
+    def __str__(self) -> str:
+        return f"{self.document_id}.{self.kind}"
+
 
 class SigningCertificate(models.Model):
     """A PKCS#12 bundle for a signer (a person) or for a unit. The password is never stored:
@@ -178,6 +184,9 @@ class DeadlineNotice(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.minutes_id or self.action_item_id}"
+
 
 class ExportJob(models.Model):
     class Status(models.TextChoices):
@@ -197,6 +206,9 @@ class ExportJob(models.Model):
     data = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.status})"
 
     @property
     def percent(self) -> int:

@@ -9,7 +9,7 @@ Queries are parsed by archive.text.parse_query: only words reach the engines, as
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F, FloatField, QuerySet
+from django.db.models import BooleanField, F, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from archive.models import IssuedDocument
@@ -36,12 +36,13 @@ def matching(qs: QuerySet[IssuedDocument], terms: list[str]) -> QuerySet[IssuedD
     words = " ".join(terms)
     if connection.vendor == "postgresql":
         query = "plainto_tsquery('simple'::regconfig, %s)"
-        qs = qs.extra(where=[f"{PG_VECTOR} @@ {query}"], params=[words])
-        rank = RawSQL(f"ts_rank({PG_VECTOR}, {query})", [words], output_field=FloatField())
+        hit = RawSQL(f"{PG_VECTOR} @@ {query}", [words], output_field=BooleanField())  # noqa: S611 - constant SQL, words as a parameter
+        rank = RawSQL(f"ts_rank({PG_VECTOR}, {query})", [words], output_field=FloatField())  # noqa: S611
     else:
         match = " ".join(f'"{t}"' for t in terms)  # each term quoted: FTS5 syntax cannot get in
-        qs = qs.extra(where=[f"{TABLE}.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"], params=[match])
-        rank = RawSQL(
+        hit = RawSQL(f"{TABLE}.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)", [match],  # noqa: S611, S608
+                     output_field=BooleanField())
+        rank = RawSQL(  # noqa: S611
             f"(SELECT -bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = {TABLE}.id)",  # noqa: S608
             [match], output_field=FloatField())
-    return qs.annotate(rank=rank).order_by(F("rank").desc(), "-meeting_date", "-id")
+    return qs.filter(hit).annotate(rank=rank).order_by(F("rank").desc(), "-meeting_date", "-id")

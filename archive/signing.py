@@ -67,7 +67,7 @@ def _open(data: bytes, password: str, label: str) -> tuple[object, x509.Certific
 def register(label: str, data: bytes, password: str, *, user: User | None = None, unit: Unit | None = None,
              password_env: str = "") -> SigningCertificate:
     """Check the bundle opens with `password`, then store it (never the password)."""
-    key, cert, chain = _open(data, password, label)
+    _key, cert, chain = _open(data, password, label)
     return SigningCertificate.objects.create(
         label=label, pkcs12=data, user=user, unit=unit, password_env=password_env,
         subject=_common_name(cert), not_after=cert.not_valid_after_utc,
@@ -97,7 +97,7 @@ def sign_bytes(pdf: bytes, certificate: SigningCertificate, password: str) -> by
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    key, cert, chain = _open(bytes(certificate.pkcs12), password, certificate.label)
+    _key, cert, _chain = _open(bytes(certificate.pkcs12), password, certificate.label)
     now = datetime.now(UTC)
     if cert.not_valid_after_utc < now:
         raise SigningError(

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
     path("integrations/zoom/", include("integrations.zoom.urls")),  # signed Zoom webhooks
     path("minutes/", include("minutes.urls")),
+    path("", include("archive.urls")),  # archive/, dashboard/, actions/, minutes/<id>/signoff/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -196,6 +196,11 @@ class ActionItem(models.Model):
     due_date = models.DateField(_("hạn"), null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)
+    # Closing an item says how it was done (archive/: the unit's and the person's lists).
+    done_note = models.TextField(_("kết quả thực hiện"), blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
