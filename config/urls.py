@@ -12,6 +12,7 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("", include("integrations.calendar.urls")),  # answer links, /feeds/, invitation API
     path("api/v1/", include("meetings.api.urls")),
+    path("api/v1/", include("archive.urls_api")),  # archive search (?q=)
     path("api/v1/", include("integrations.online.api")),  # online room state of a meeting
     path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
     path("integrations/zoom/", include("integrations.zoom.urls")),  # signed Zoom webhooks

@@ -25,12 +25,16 @@ def client_for(user) -> Client:
 
 
 def issue(org, occurrence, *, text: str = "Họp giao ban: tình hình khám chữa bệnh ổn định.",
-          conclusion: str = "Đẩy nhanh tiến độ bệnh án điện tử.", chair=None, secretary=None) -> IssuedDocument:
+          conclusion: str = "Đẩy nhanh tiến độ bệnh án điện tử.", chair=None, secretary=None,
+          action: str = "", due: str = "") -> IssuedDocument:
     """Write, submit, approve (chair) and issue the minutes of `occurrence`."""
     secretary = secretary or org.secretary
     minutes = actions.ensure_minutes(occurrence)
     Section.objects.filter(minutes=minutes, position=0).update(text=text)
     actions.add_conclusion(secretary, minutes, conclusion)
+    if action:
+        actions.add_action_item(secretary, minutes, {"what": action, "owner_user": org.member.pk,
+                                                     "owner_unit": org.hospital.pk, "due_date": due})
     workflow.submit(secretary, minutes)
     doc = workflow.approve(chair or occurrence.meeting.chair, minutes)
     workflow.issue(secretary, minutes)
