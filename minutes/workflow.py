@@ -29,7 +29,7 @@ MAX_COMMENT = 5000
 
 
 def _lock(minutes: Minutes) -> Minutes:
-    return Minutes.objects.select_for_update().select_related(
+    return Minutes.objects.select_for_update(of=("self",)).select_related(
         "occurrence__meeting__organizing_unit__parent", "occurrence__meeting__chair").get(pk=minutes.pk)
 
 
