@@ -9,7 +9,7 @@ import zipfile
 
 from django.utils import timezone
 
-from archive import permissions
+from archive import permissions, render
 from archive.models import DocumentFile, ExportJob
 
 CSV_HEADER = ["so_ky_hieu", "tieu_de", "don_vi", "ngay_hop", "chu_tri", "dung_han", "da_ky_so", "sha256_noi_dung", "tep"]
@@ -35,6 +35,7 @@ def build(job_id: int) -> str:
     writer.writerow(CSV_HEADER)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, doc in enumerate(docs, 1):
+            render.ensure_files(doc)
             pdf = DocumentFile.objects.filter(document=doc, kind=DocumentFile.Kind.PDF).only("data", "signature").first()
             name = f"{doc.meeting_date:%Y-%m-%d}_{doc.code.replace('/', '-')}.pdf"
             if pdf is not None:

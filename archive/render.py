@@ -261,3 +261,9 @@ def store_files(doc: IssuedDocument) -> None:
             defaults={"data": data, "sha256": hashlib.sha256(data).hexdigest(),
                       "signature": DocumentFile.Signature.UNSIGNED, "verified_sha256": "", "signature_detail": ""},
         )
+
+
+def ensure_files(doc: IssuedDocument) -> None:
+    """Render on first use (demo history renders only its newest documents up front)."""
+    if doc.issued_at and not doc.files.exists():
+        store_files(doc)
