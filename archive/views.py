@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from archive import permissions, queries, render, signing
+from archive import permissions, queries, signing
+from archive import render as documents
 from archive.models import DocumentFile, IssuedDocument
 from minutes import workflow
 from minutes.documents import MinutesError
@@ -74,7 +75,7 @@ class SignForm(forms.Form):
 @require_GET
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     doc = document_for(request.user, pk)
-    render.ensure_files(doc)
+    documents.ensure_files(doc)
     pdf = doc.files.filter(kind=DocumentFile.Kind.PDF).select_related("document").first()
     verdict = signing.verify_file(pdf) if pdf else None
     versions = list(IssuedDocument.objects.filter(minutes_id=doc.minutes_id, issued_at__isnull=False)
@@ -91,7 +92,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def document_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     doc = document_for(request.user, pk)
-    render.ensure_files(doc)
+    documents.ensure_files(doc)
     file = doc.files.filter(kind=kind).first()
     if file is None:
         raise Http404(_("Không có tệp này."))

@@ -157,3 +157,22 @@ def test_issue_http_endpoint_follows_the_workflow(org, briefing):
     status, body = post(client_for(org.secretary), f"/minutes/{briefing.occurrence.pk}/issue/", {})
     assert (status, body["error"]) == (409, "wrong_state")
     assert Minutes.objects.get(pk=minutes.pk).status == "draft"
+
+
+def test_signoff_panel_drives_the_workflow_over_htmx(org, briefing):
+    from tests.minutes.test_minutes import client_for
+
+    minutes = written(org, briefing.occurrence)
+    url = f"/minutes/{briefing.occurrence.pk}/signoff/"
+    secretary, chair = client_for(org.secretary), client_for(org.leader)
+    panel = secretary.get(url).content.decode()
+    assert "Trình chủ trì duyệt" in panel and "Duyệt biên bản" not in panel
+    assert secretary.post(url, {"step": "submit"}, HTTP_HX_REQUEST="true").status_code == 200
+    refused = secretary.post(url, {"step": "approve"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Chỉ người chủ trì cuộc họp (Lê Giám Đốc)" in refused
+    assert "Duyệt biên bản" in chair.get(url).content.decode()
+    chair.post(url, {"step": "approve"}, HTTP_HX_REQUEST="true")
+    done = secretary.post(url, {"step": "issue"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Đã ban hành" in done and "Văn bản đã ban hành: 1/BB-BVDK" in done
+    assert Minutes.objects.get(pk=minutes.pk).status == "issued"
+    assert client_for(org.outsider).get(url).status_code == 404
