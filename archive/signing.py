@@ -71,8 +71,12 @@ def register(label: str, data: bytes, password: str, *, user: User | None = None
     return SigningCertificate.objects.create(
         label=label, pkcs12=data, user=user, unit=unit, password_env=password_env,
         subject=_common_name(cert), not_after=cert.not_valid_after_utc,
-        chain_pem="".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in chain),
+        chain_pem=chain_pem(chain),
     )
+
+
+def chain_pem(chain: list[x509.Certificate]) -> str:
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in chain)
 
 
 def certificate_for(document: IssuedDocument) -> SigningCertificate | None:
