@@ -10,7 +10,13 @@ BLUE, RED, GREEN, GREY = "#0b5cad", "#b42318", "#1a7f37", "#d0d7de"
 ROW, LABEL_W, BAR_W = 26, 190, 300
 
 
+EMPTY = "Chưa có số liệu"
+
+
 def _svg(title: str, height: int, body: str, width: int = LABEL_W + BAR_W + 60) -> SafeString:
+    if not body:
+        body = f'<text x="10" y="22" fill="#57606a">{EMPTY}</text>'
+        height = max(height, 34)
     return mark_safe(  # noqa: S308 - every text below is escaped
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">{body}</svg>'
@@ -52,6 +58,8 @@ def stacked(title: str, rows: list[tuple[str, int, int]]) -> SafeString:
 
 def share(title: str, rows: list[tuple[str, int]]) -> SafeString:
     """One 100% bar split by category, with a legend."""
+    if not any(v for _, v in rows):
+        return _svg(title, 34, "")
     total = sum(v for _, v in rows) or 1
     colors = [BLUE, GREEN, "#8250df", GREY]
     x, parts = 10.0, []
