@@ -8,7 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Max, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from archive import permissions, search
@@ -19,6 +20,7 @@ from meetings.models import Meeting
 if TYPE_CHECKING:
     from accounts.models import User
 
+CHAIRS_TTL = 300
 STATUS_CHOICES = [
     ("", _("Bản đang có hiệu lực")),
     ("on_time", _("Ban hành đúng hạn")),
@@ -123,7 +125,13 @@ def hits(rows: list[dict[str, Any]], terms: list[str]) -> list[Hit]:
 def choices_for(user: User) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Units and chairs to filter by: only those of documents the user may see."""
     units = [(u.pk, u.name) for u in permissions.scoped_units(user)]
-    chairs = sorted(
-        {(pk, name) for pk, name in permissions.visible_documents(user).filter(chair__isnull=False)
-         .values_list("chair_id", "chair__full_name").distinct()}, key=lambda c: c[1])
+    # Distinct chairs scan every visible document: computed once per user every few minutes.
+    latest = IssuedDocument.objects.aggregate(n=Max("id"))["n"] or 0  # a new document renews the list
+    key = f"archive:chairs:{user.pk}:{latest}"
+    chairs = cache.get(key)
+    if chairs is None:
+        chairs = sorted(
+            {(pk, name) for pk, name in permissions.visible_documents(user).filter(chair__isnull=False)
+             .values_list("chair_id", "chair__full_name").distinct()}, key=lambda c: c[1])
+        cache.set(key, chairs, CHAIRS_TTL)
     return units, chairs

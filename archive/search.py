@@ -1,7 +1,8 @@
 """Archive search, insensitive to Vietnamese diacritics, ranked.
 
 PostgreSQL: full-text search over `quorum_unaccent(search_text)` (an IMMUTABLE wrapper of the
-`unaccent` extension) with the `simple` configuration, backed by a GIN expression index.
+`unaccent` extension) with the `simple` configuration, stored as a generated tsvector column
+with a GIN index.
 SQLite: an FTS5 table holding the folded text (archive.text.fold), rowid = document id.
 Queries are parsed by archive.text.parse_query: only words reach the engines, as parameters.
 """
@@ -16,7 +17,8 @@ from archive.models import IssuedDocument
 from archive.text import fold
 
 TABLE = IssuedDocument._meta.db_table
-PG_VECTOR = f"to_tsvector('simple'::regconfig, quorum_unaccent({TABLE}.search_text))"
+# A generated column (migration 0002): to_tsvector('simple', quorum_unaccent(search_text)).
+PG_VECTOR = f"{TABLE}.search_vector"
 FTS_TABLE = "archive_document_fts"
 
 

@@ -101,7 +101,7 @@ def sign_bytes(pdf: bytes, certificate: SigningCertificate, password: str) -> by
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    _key, cert, _chain = _open(bytes(certificate.pkcs12), password, certificate.label)
+    key, cert, chain = _open(bytes(certificate.pkcs12), password, certificate.label)
     now = datetime.now(UTC)
     if cert.not_valid_after_utc < now:
         raise SigningError(
@@ -111,7 +111,18 @@ def sign_bytes(pdf: bytes, certificate: SigningCertificate, password: str) -> by
         )
     if cert.not_valid_before_utc > now:
         raise SigningError("not_yet_valid", f"Chứng thư số “{certificate.label}” chưa có hiệu lực. Văn bản chưa được ký.")
-    signer = signers.SimpleSigner.load_pkcs12_data(bytes(certificate.pkcs12), other_certs=[], passphrase=password.encode("utf-8"))
+    # Built from the bundle opened above: decrypting PKCS#12 (PBKDF2) twice would double the cost.
+    from asn1crypto import keys as asn1_keys
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    der = serialization.Encoding.DER
+    signer = signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(cert.public_bytes(der)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [asn1_x509.Certificate.load(c.public_bytes(der)) for c in chain]),
+    )
     meta = signers.PdfSignatureMetadata(
         field_name="ChuKySo", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         name=_common_name(cert), reason="Ký ban hành biên bản", location=settings.ARCHIVE_PLACE,
