@@ -11,7 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -265,5 +266,6 @@ def unit_actions(request: HttpRequest, unit_id: int) -> HttpResponse:
              "occurrence": i.minutes.occurrence_id} for i in visible]
     if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"unit": {"id": unit.pk, "name": str(unit)}, "items": rows})
-    return render(request, "minutes/unit_actions.html", {"unit": unit, "items": rows})
+    # People read the unit's list on the action-items page (filters, status changes).
+    return redirect(f"{reverse('unit_actions')}?unit={unit.pk}")
 

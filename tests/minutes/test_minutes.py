@@ -85,7 +85,8 @@ def test_conclusions_are_numbered_and_action_items_reach_the_units_list(org, bri
     actions.set_action_status(org.secretary, by_unit, ActionItem.Status.DONE)
     assert client_for(briefing.cdc_member).get(f"/minutes/units/{org.cdc.pk}/actions/?format=json").json()["items"] == []
     assert client_for(org.member).get(f"/minutes/units/{org.cdc.pk}/actions/?format=json").status_code == 403
-    page = client_for(org.member).get(f"/minutes/units/{org.hospital.pk}/actions/")
+    page = client_for(org.member).get(f"/minutes/units/{org.hospital.pk}/actions/", follow=True)
+    assert page.redirect_chain[0][0] == f"/actions/units/?unit={org.hospital.pk}"
     assert "Rà soát thuốc" in page.content.decode()
     assert status == 200
 
