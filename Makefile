@@ -17,7 +17,7 @@ FIND_PYTHON = for p in "$$PYTHON" python3.14 python3.13 python3.12 python3 \
 	    echo "$$p"; exit 0; fi; \
 	done; echo "No Python 3.12 or newer found: install one, or set PYTHON=/path/to/python3.12" >&2; exit 1
 
-.PHONY: run test venv lint migrate seed worker clean bench static messages makemessages
+.PHONY: run test venv lint migrate seed worker clean bench static messages makemessages fonts
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$($(FIND_PYTHON)) && echo "Using $$py ($$($$py --version))" && \
@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-migrate: venv static messages
+migrate: venv static messages fonts
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
@@ -65,7 +65,7 @@ $(ICALJS)/node_modules/.package-lock.json: $(ICALJS)/package-lock.json
 
 icaljs: $(ICALJS)/node_modules/.package-lock.json
 
-test: venv static icaljs messages
+test: venv static icaljs messages fonts
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
@@ -74,6 +74,16 @@ lint: venv
 
 bench: venv
 	$(PY) bench/availability.py
+
+# The NĐ 30/2020 PDF embeds DejaVu Serif (every Vietnamese letter with its tone marks): Debian's
+# fonts-dejavu-core (+ -extra for italics). Installed with apt when missing and we are root.
+FONT_DIR ?= /usr/share/fonts/truetype/dejavu
+fonts:
+	@if [ ! -f $(FONT_DIR)/DejaVuSerif.ttf ] || [ ! -f $(FONT_DIR)/DejaVuSerif-Italic.ttf ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-dejavu-extra >/dev/null; \
+	  else echo "Install the Debian packages fonts-dejavu-core fonts-dejavu-extra (PDF minutes need them), or set ARCHIVE_FONT_DIR"; exit 1; fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) var

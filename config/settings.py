@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.calendar.apps.InvitationsConfig",  # iTIP/iMIP invitations, answers, reminders, ICS feeds
     "minutes",
+    "archive",  # minutes sign-off, NĐ 30/2020 documents, signatures, leadership archive
     "integrations.online",  # online rooms: provider interface, lifecycle, join links
     "integrations.zoom",
     "integrations.jitsi",
@@ -337,6 +338,18 @@ MINUTES_WS_MAX_BYTES = envint("MINUTES_WS_MAX_BYTES", 256 * 1024)
 MINUTES_WS_RATE = envint("MINUTES_WS_RATE", 50)
 MINUTES_WS_BURST = envint("MINUTES_WS_BURST", 200)
 MINUTES_PRESENCE_PREFIX = os.getenv("CHANNELS_PREFIX", "quorum")
+
+# --- Minutes sign-off, documents, signatures, archive (archive/) ------------------------
+# Fonts embedded in the NĐ 30/2020 PDF: DejaVu Serif (Debian fonts-dejavu-core, installed by
+# .ci/run and checked by `make fonts`) has every Vietnamese letter with its tone marks.
+ARCHIVE_FONT_DIR = os.getenv("ARCHIVE_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+# Where the documents are issued ("Sơn La, ngày … tháng … năm …") and the province heading.
+ARCHIVE_PLACE = os.getenv("ARCHIVE_PLACE", "Sơn La")
+# PEM files of the certificate authorities whose signatures count as valid (comma-separated);
+# the CA certificates inside the configured PKCS#12 bundles are trusted as well.
+ARCHIVE_TRUST_ROOTS = [p for p in os.getenv("ARCHIVE_TRUST_ROOTS", "").split(",") if p]
+# Working days before the due date on which the secretary is reminded.
+ARCHIVE_REMIND_DAYS_BEFORE = envint("ARCHIVE_REMIND_DAYS_BEFORE", 1)
 
 # --- Online rooms (integrations/online, zoom, jitsi, link) -----------------------------
 # Provider used for an online/hybrid meeting when neither the secretary nor the unit chose one.

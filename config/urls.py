@@ -23,6 +23,7 @@ urlpatterns = [
     path("profile/", include("accounts.urls")),
     path("", include("integrations.calendar.urls")),  # answer links, /feeds/, invitation API
     path("api/v1/", include("meetings.api.urls")),
+    path("api/v1/", include("archive.urls_api")),  # archive search (?q=)
     path("api/v1/", include("integrations.online.api")),  # online room state of a meeting
     path("api/v1/", include("minutes.api")),  # attendance of a sitting (JSON, CSV)
     path("", include("integrations.online.urls")),  # /j/<token> join links, start as host
@@ -31,6 +32,7 @@ urlpatterns = [
     path("minutes/", minutes_views.index, name="minutes_index"),  # the minutes a user may open
     path("minutes/", include("minutes.urls")),
     path("meetings/", include("meetings.web.urls")),  # composer, meeting page, lists (secretaries)
+    path("", include("archive.urls")),  # archive/, dashboard/, actions/, minutes/<id>/signoff/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),  # no inline script
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="workspace/redoc.html"), name="api-redoc"),

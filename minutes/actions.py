@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from meetings.models import Attendee, Membership, Occurrence, Unit
+from meetings.workdays import conclusion_deadline
 from minutes import documents
 from minutes.documents import MinutesError, b64
 from minutes.models import ActionItem, AttendanceRecord, Conclusion, Minutes, Revision, Section
@@ -52,6 +53,11 @@ def agenda_items(agenda: str) -> list[str]:
 # --- Creation and attendance -------------------------------------------------------------
 
 
+def minutes_due_date(occurrence: Occurrence) -> date:
+    """QĐ 45/2018: the conclusion notice is due 5 working days after the sitting."""
+    return conclusion_deadline(timezone.localtime(occurrence.start).date())
+
+
 def ensure_minutes(occurrence: Occurrence) -> Minutes:
     """The occurrence's minutes, created on first use with sections and attendance pre-filled."""
     existing = Minutes.objects.filter(occurrence=occurrence).first()
@@ -59,7 +65,7 @@ def ensure_minutes(occurrence: Occurrence) -> Minutes:
         return existing
     try:
         with transaction.atomic():
-            minutes = Minutes.objects.create(occurrence=occurrence)
+            minutes = Minutes.objects.create(occurrence=occurrence, due_date=minutes_due_date(occurrence))
             Section.objects.bulk_create(
                 Section(minutes=minutes, position=i, title=title)
                 for i, title in enumerate(agenda_items(occurrence.meeting.agenda))
@@ -173,8 +179,8 @@ def apply_online_attendance(minutes: Minutes, participants: Iterable[OnlineParti
 
 def _draft(minutes: Minutes) -> Minutes:
     locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
-    if locked.is_issued:
-        raise MinutesError("issued", "Biên bản đã ban hành, không thể sửa.", 409)
+    if locked.is_locked:
+        raise documents.locked_error(locked)
     return locked
 
 
@@ -275,15 +281,11 @@ def set_action_status(actor: User, item: ActionItem, status: str) -> ActionItem:
 
 
 def issue_minutes(actor: User, minutes: Minutes) -> Minutes:
-    """draft → issued. Locks every section so no edit slips in between; cuts a revision."""
-    with transaction.atomic():
-        locked = _draft(minutes)
-        list(Section.objects.select_for_update().filter(minutes=locked))
-        locked.status, locked.issued_at, locked.issued_by = Minutes.Status.ISSUED, timezone.now(), actor
-        locked.save(update_fields=["status", "issued_at", "issued_by"])
-        documents.cut_revision(locked, Revision.Reason.STATUS, actor)
-        broadcast(locked.pk, {"type": "status", "status": locked.status})
-    return locked
+    """approved → issued; the sign-off workflow (draft → submitted → approved) is in
+    minutes/workflow.py, which this delegates to."""
+    from minutes import workflow
+
+    return workflow.issue(actor, minutes)
 
 
 def save_revision(actor: User, minutes: Minutes) -> Revision:

@@ -36,6 +36,14 @@ class MinutesError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def locked_error(minutes: Minutes) -> MinutesError:
+    """Why frozen minutes refuse an edit: issued for good, or waiting for the chair."""
+    if minutes.is_issued:
+        return MinutesError("issued", "Biên bản đã ban hành, không thể sửa.", 409)
+    return MinutesError(
+        "locked", "Biên bản đang chờ chủ trì duyệt, không thể sửa; chủ trì trả lại thì mới sửa được.", 409)
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -108,8 +116,8 @@ def _locked_section(minutes_id: int, section_id: int) -> Section:
 
 def _check_draft(minutes_id: int) -> Minutes:
     minutes = Minutes.objects.get(pk=minutes_id)
-    if minutes.is_issued:
-        raise MinutesError("issued", "Biên bản đã ban hành, không thể sửa.", 409)
+    if minutes.is_locked:
+        raise locked_error(minutes)
     return minutes
 
 

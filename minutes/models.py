@@ -23,6 +23,8 @@ from meetings.models import Attendee, Occurrence, Unit
 class Minutes(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Đang soạn")
+        SUBMITTED = "submitted", _("Chờ chủ trì duyệt")
+        APPROVED = "approved", _("Đã duyệt, chờ ban hành")
         ISSUED = "issued", _("Đã ban hành")
 
     occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="minutes")
@@ -37,10 +39,25 @@ class Minutes(models.Model):
     last_revision_at = models.DateTimeField(default=timezone.now)
     # Extra people (besides the organizing unit's secretaries and the chair) who may write.
     scribes = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # Sign-off workflow (archive/): QĐ 45/2018 due date (5 working days after the sitting),
+    # who submitted, the chair's send-back comment, and whether it was issued on time.
+    due_date = models.DateField(_("hạn ban hành"), null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_comment = models.TextField(_("ý kiến của chủ trì"), blank=True)
+    # Non-empty while a correction of issued minutes is being written (what it corrects and why).
+    correction_reason = models.TextField(_("lý do đính chính"), blank=True)
+    issued_on_time = models.BooleanField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("biên bản")
         verbose_name_plural = _("biên bản")
+        indexes = [
+            # Deadline sweeps and the dashboard's overdue counts read unissued minutes by due date.
+            models.Index(fields=["due_date"], name="minutes_due_open", condition=~Q(status="issued")),
+        ]
 
     def __str__(self) -> str:
         return f"Biên bản: {self.occurrence}"
@@ -48,6 +65,11 @@ class Minutes(models.Model):
     @property
     def is_issued(self) -> bool:
         return self.status == self.Status.ISSUED
+
+    @property
+    def is_locked(self) -> bool:
+        """Only a draft is written to; submitted, approved and issued minutes are frozen."""
+        return self.status != self.Status.DRAFT
 
 
 class Section(models.Model):
@@ -174,6 +196,11 @@ class ActionItem(models.Model):
     due_date = models.DateField(_("hạn"), null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)
+    # Closing an item says how it was done (archive/: the unit's and the person's lists).
+    done_note = models.TextField(_("kết quả thực hiện"), blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

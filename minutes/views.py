@@ -11,7 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -83,7 +84,7 @@ def minutes_data(minutes: Minutes, level: Access) -> dict[str, Any]:
         "when": vn_datetime(occurrence.start),
         "status": minutes.status,
         "status_label": str(minutes.get_status_display()),
-        "can_edit": level == Access.EDIT and not minutes.is_issued,
+        "can_edit": level == Access.EDIT and not minutes.is_locked,
         "sections": [
             {"id": s.pk, "title": s.title, "text": s.text, "html": render_markdown(s.text), "version": s.version}
             for s in minutes.sections.order_by("position", "id")
@@ -268,5 +269,6 @@ def unit_actions(request: HttpRequest, unit_id: int) -> HttpResponse:
              "occurrence": i.minutes.occurrence_id} for i in visible]
     if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"unit": {"id": unit.pk, "name": str(unit)}, "items": rows})
-    return render(request, "minutes/unit_actions.html", {"unit": unit, "items": rows})
+    # People read the unit's list on the action-items page (filters, status changes).
+    return redirect(f"{reverse('unit_actions')}?unit={unit.pk}")
 

@@ -98,8 +98,28 @@ def _room_choices() -> QuerySet[Any]:
     return MeetingRoom.objects.select_related("room__unit")
 
 
+def parse_bound(raw: str, *, end: bool = False) -> datetime:
+    """An API time bound: ISO 8601 with an offset, or a plain date (YYYY-MM-DD) read in
+    Asia/Ho_Chi_Minh: `from` = that day's 00:00, `to` = the end of that day. A "+07:00" typed
+    unencoded arrives as " 07:00" and is read as meant."""
+    from datetime import date, time, timedelta
+
+    from django.utils import timezone
+
+    raw = raw.strip()
+    if len(raw) == 10:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise serializers.ValidationError("Ngày phải có dạng YYYY-MM-DD, ví dụ 2026-11-30.") from None
+        local = datetime.combine(day + timedelta(days=1) if end else day, time.min, tzinfo=timezone.get_default_timezone())
+        return local
+    if len(raw) > 19 and raw[-6] == " " and raw[-3] == ":":
+        raw = raw[:-6] + "+" + raw[-5:]
+    return s.AwareDateTimeField().to_internal_value(raw)
+
+
 def _parse_range(request: Request) -> tuple[datetime | None, datetime | None]:
-    field = s.AwareDateTimeField()
     result = []
     for key in ("from", "to"):
         raw = request.query_params.get(key)
@@ -107,7 +127,7 @@ def _parse_range(request: Request) -> tuple[datetime | None, datetime | None]:
             result.append(None)
             continue
         try:
-            result.append(field.to_internal_value(raw))
+            result.append(parse_bound(raw, end=key == "to"))
         except serializers.ValidationError as exc:
             raise ValidationError({key: exc.detail}) from None
     return result[0], result[1]
@@ -119,6 +139,7 @@ class MeetingListView(AuditedMixin, APIView):
         parameters=[
             OpenApiParameter("from", datetime), OpenApiParameter("to", datetime),
             OpenApiParameter("unit", str), OpenApiParameter("status", str),
+            OpenApiParameter("q", str, description="Text in the title"),
         ],
     )
     def get(self, request: Request) -> Response:
@@ -132,6 +153,10 @@ class MeetingListView(AuditedMixin, APIView):
             qs = qs.filter(organizing_unit__code=unit)
         if state := request.query_params.get("status"):
             qs = qs.filter(status=state)
+        if q := request.query_params.get("q", "").strip():
+            if len(q) > 200:
+                raise ValidationError({"q": ["Từ khóa tìm kiếm tối đa 200 ký tự."]})
+            qs = qs.filter(title__icontains=q)
         paginator = self.paginator
         page = paginator.paginate_queryset(qs.order_by("start", "pk"), request, view=self)
         return paginator.get_paginated_response(s.MeetingSerializer(page, many=True).data)

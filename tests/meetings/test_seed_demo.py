@@ -24,6 +24,22 @@ def test_seed_demo_builds_a_department_and_is_idempotent(db):
     assert authenticate(email=f"thuky.bvdk@{DOMAIN}", password=DEMO_PASSWORD) is not None
 
 
+def test_seed_demo_has_a_year_of_minutes_history(db):
+    from archive import signing
+    from archive.models import DocumentFile, IssuedDocument
+    from minutes.models import ActionItem, Minutes
+
+    call_command("seed_demo", weeks=1)
+    docs = IssuedDocument.objects.all()
+    assert Meeting.objects.filter(status=Meeting.Status.HELD).count() >= 250
+    assert docs.filter(on_time=True).exists() and docs.filter(on_time=False).exists()  # late minutes
+    assert Minutes.objects.exclude(status="issued").filter(due_date__lt=docs.first().issued_at.date()).exists()
+    assert {"open", "done"} <= set(ActionItem.objects.values_list("status", flat=True))
+    signed = DocumentFile.objects.filter(kind="pdf", signature="valid")
+    assert signed.count() >= 3
+    assert signing.verify_bytes(bytes(signed.first().data)).state == "valid"
+
+
 def test_demo_logins_prints_the_password(capsys, db):
     call_command("demo_logins")
     out = capsys.readouterr().out

@@ -14,6 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 from django.conf import settings
 
 from minutes import actions
-from minutes.models import Section
+from minutes.models import Minutes, Section
 from minutes.testing import Server
 from tests.minutes.conftest import session_of, start_servers
 
@@ -390,6 +391,15 @@ def test_read_only_viewer_sees_changes_and_nobody_edits_after_issuing(org, brief
     secretary.expect_state(SAVED)
 
     # Issuing: every open page turns read-only at once, without the editor's state.
+    from minutes import workflow
+
+    def sign_off() -> None:  # off Playwright's event-loop thread (the actions broadcast)
+        minutes = Minutes.objects.get(pk=section.minutes_id)
+        workflow.submit(org.secretary, minutes)
+        workflow.approve(org.leader, minutes)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(sign_off).result()
     secretary.page.once("dialog", lambda d: d.accept())
     secretary.page.click("#issue")
     for person in (secretary, chair, member):

@@ -165,9 +165,19 @@ async def test_edits_to_another_meetings_section_and_after_issue_are_refused(org
     assert await database_sync_to_async(lambda: Section.objects.get(pk=other).text)() == ""
 
     minutes_id = await database_sync_to_async(lambda: briefing.occurrence.minutes.pk)()
-    await database_sync_to_async(lambda: actions.issue_minutes(
-        org.secretary, actions.Minutes.objects.get(pk=minutes_id)))()
-    assert (await next_of(sec, "status"))["status"] == "issued"
+
+    def sign_off() -> None:
+        from minutes import workflow
+
+        m = actions.Minutes.objects.get(pk=minutes_id)
+        actions.add_conclusion(org.secretary, m, "Kết luận")
+        workflow.submit(org.secretary, m)
+        workflow.approve(org.leader, m)
+        actions.issue_minutes(org.secretary, m)
+
+    await database_sync_to_async(sign_off)()
+    seen = [(await next_of(sec, "status"))["status"] for _ in range(3)]
+    assert seen == ["submitted", "approved", "issued"]
     await sec.send_json_to({"type": "update", "id": 2, "section": init["sections"][0]["id"],
                             "update": b64(Typist().type("sửa sau ban hành"))})
     err = await next_of(sec, "error")

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings.models import Membership
-from minutes import actions, documents
+from minutes import actions, documents, workflow
 from minutes.documents import MinutesError
 from minutes.models import ActionItem, AttendanceRecord, Minutes, Revision
 from minutes.permissions import Access, access
@@ -85,7 +85,8 @@ def test_conclusions_are_numbered_and_action_items_reach_the_units_list(org, bri
     actions.set_action_status(org.secretary, by_unit, ActionItem.Status.DONE)
     assert client_for(briefing.cdc_member).get(f"/minutes/units/{org.cdc.pk}/actions/?format=json").json()["items"] == []
     assert client_for(org.member).get(f"/minutes/units/{org.cdc.pk}/actions/?format=json").status_code == 403
-    page = client_for(org.member).get(f"/minutes/units/{org.hospital.pk}/actions/")
+    page = client_for(org.member).get(f"/minutes/units/{org.hospital.pk}/actions/", follow=True)
+    assert page.redirect_chain[0][0] == f"/actions/units/?unit={org.hospital.pk}"
     assert "Rà soát thuốc" in page.content.decode()
     assert status == 200
 
@@ -159,6 +160,8 @@ def test_issued_minutes_are_immutable(org, briefing):
     minutes = actions.ensure_minutes(briefing.occurrence)
     section = minutes.sections.first()
     documents.apply_update(minutes.pk, section.pk, Typist().type("Kết quả"), org.secretary)
+    workflow.submit(org.secretary, minutes)
+    workflow.approve(org.leader, minutes)
     actions.issue_minutes(org.secretary, minutes)
     assert minutes.revisions.get(reason=Revision.Reason.STATUS).status == "issued"
     with pytest.raises(MinutesError) as err:

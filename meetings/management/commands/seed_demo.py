@@ -86,9 +86,13 @@ class Command(BaseCommand):
         created = 0
         if not Meeting.objects.exists():
             created = self._meetings(dept, units, people, weeks, rng)
+        # A year of held meetings with issued, late and missing minutes (archive/demo.py).
+        from archive import demo
+
+        past = demo.history(dept, units, people, rng)
         self.stdout.write(
             f"Demo department ready: {len(units) + 1} units, {Room.objects.count()} rooms, "
-            f"{User.objects.count()} people, {created} new meetings."
+            f"{User.objects.count()} people, {created} new meetings, {past} past meetings."
         )
 
     # --- organisation ------------------------------------------------------------------

@@ -1,0 +1,22 @@
+from datetime import date
+
+from django import template
+
+from meetings.formatting import vn_date as _vn_date
+
+register = template.Library()
+
+
+@register.filter
+def vn_date(value: date | None) -> str:
+    """Thứ Ba, 08/12/2026 — through meetings/formatting.py like every date people read."""
+    return _vn_date(value) if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: object) -> str:
+    """The current query string with some parameters replaced (pagination, sorting)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        params[key] = value
+    return params.urlencode()

@@ -1,0 +1,53 @@
+"""The dashboard: six SVG charts with their tables, scoped to the leader's units, fixed queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from archive import stats
+from minutes import actions
+from minutes.models import Minutes
+from tests.archive.conftest import client_for, issue, make_meeting
+
+
+def test_dashboard_has_six_charts_each_with_a_table(org, briefing):
+    issue(org, briefing.occurrence)
+    body = client_for(org.dept_leader).get("/dashboard/").content.decode()
+    assert body.count('<svg viewBox=') == 6 and body.count("<table") == 6
+    assert body.count("<h1>") == 1
+    for title in ("Cuộc họp tuần này theo đơn vị", "Biên bản quá hạn theo đơn vị", "Tỷ lệ ban hành biên bản đúng hạn",
+                  "Việc đang mở / quá hạn theo đơn vị", "Trực tuyến và trực tiếp", "Mức sử dụng phòng họp"):
+        assert title in body
+
+
+def test_overdue_and_on_time_rate_count_records_handled_on_time(org, briefing):
+    on_time = issue(org, briefing.occurrence)
+    late_occ = make_meeting(org, "Họp trễ", ahead=6, room=org.room_b)
+    late = actions.ensure_minutes(late_occ)
+    Minutes.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+    scope = stats.scope_for(org.leader)
+    today = timezone.localdate()
+    assert stats.overdue_minutes(scope, today) == [("BVĐK tỉnh", 1)]
+    # One issued on time, one due and not issued: 50% for the month of the meetings.
+    start = on_time.meeting_date.replace(day=1)
+    rate = stats.unit_on_time_rate(org.hospital, start - timedelta(days=40), start + timedelta(days=70))
+    assert rate == 0.5
+    assert stats.overdue_minutes(stats.scope_for(org.outsider), today) == []  # not a leader: nothing
+
+
+def test_dashboard_is_for_leaders_and_query_count_is_fixed(org, briefing):
+    assert client_for(org.member).get("/dashboard/").status_code == 403
+    c = client_for(org.leader)
+    c.get("/dashboard/")
+    with CaptureQueriesContext(connection) as few:
+        assert c.get("/dashboard/").status_code == 200
+    issue(org, briefing.occurrence)
+    for i in range(3):
+        issue(org, make_meeting(org, f"Họp {i}", ahead=6 + i, room=org.room_b))
+    with CaptureQueriesContext(connection) as more:
+        assert c.get("/dashboard/").status_code == 200
+    assert len(more) == len(few) <= 16, [q["sql"][:120] for q in more.captured_queries]
