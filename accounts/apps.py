@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Tài khoản"
+
+    def ready(self) -> None:
+        from accounts import signals  # security events → audit trail
+
+        signals.connect_user_roles()

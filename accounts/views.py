@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import ApiToken
+from meetings import audit
 
 
 class TokenForm(forms.Form):
@@ -19,7 +20,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     plaintext = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, plaintext = ApiToken.issue(request.user, name=form.cleaned_data["name"])
+        token, plaintext = ApiToken.issue(request.user, name=form.cleaned_data["name"])
+        audit.security("token.api_issued", request.user, request, token=token.key, name=token.name)
         form = TokenForm()
     tokens = request.user.api_tokens.order_by("-created_at")
     memberships = request.user.memberships.select_related("unit").order_by("unit__name")
@@ -36,4 +38,5 @@ def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     if token.revoked_at is None:
         token.revoke()
+        audit.security("token.api_revoked", request.user, request, token=token.key, name=token.name)
     return redirect("profile")

@@ -6,3 +6,8 @@ class MinutesConfig(AppConfig):
 
     name = "minutes"
     verbose_name = "Biên bản họp"
+
+    def ready(self) -> None:
+        from minutes import revocation
+
+        revocation.connect()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from meetings.api import parsers as safe_json
 from meetings.models import Meeting, Occurrence, Unit
 from meetings.permissions import department_leader, unit_ids
 from minutes import actions
@@ -50,7 +50,7 @@ def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 def _body(request: HttpRequest) -> dict[str, Any]:
     try:
-        data = json.loads(request.body or b"{}")
+        data = safe_json.loads(request.body or b"{}")
     except ValueError:
         raise MinutesError("bad_json", "Nội dung gửi lên không phải JSON hợp lệ.") from None
     if not isinstance(data, dict):

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from integrations.calendar import answers, feeds, texts
 from integrations.calendar.models import Delivery, FeedToken
+from meetings import audit
 from meetings.actions import ActionError
 from meetings.models import Attendee, Meeting, Room, Unit
 from meetings.permissions import can_edit_meeting, get_meeting_for_user
@@ -249,6 +250,7 @@ class FeedListView(APIView):
             request.user, kind, unit=unit if kind == FeedToken.Kind.UNIT else None,
             room=room if kind == FeedToken.Kind.ROOM else None,
         )
+        audit.security("token.feed_issued", request.user, request, feed=row.pk, kind=kind)
         return Response({**_feed_json(row), **feeds.urls(token)}, status=status.HTTP_201_CREATED)
 
 
@@ -258,4 +260,5 @@ class FeedDetailView(APIView):
         row = get_object_or_404(FeedToken, pk=pk, owner=request.user)
         if row.revoked_at is None:
             row.revoke()
+            audit.security("token.feed_revoked", request.user, request, feed=row.pk, kind=row.kind)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -42,6 +42,9 @@ def online_state(meeting: Meeting, user: Any) -> dict[str, Any]:
     provider_key = lifecycle.resolved_provider(meeting) if meeting.is_online else ""
     provider = registry.get(provider_key)
     mine = meeting.attendees.filter(user=user, is_active=True).first()
+    # The raw room (URL, passcode, dial-in) only for invitees, the chair and editors: other
+    # viewers would join unrecorded, without a personal link (D11).
+    insider = host or mine is not None
     host_url = settings.SITE_URL + reverse("online-start-as-host", args=[meeting.uid])
     items = []
     for r in rooms:
@@ -51,9 +54,9 @@ def online_state(meeting: Meeting, user: Any) -> dict[str, Any]:
             "end": timezone.localtime(r.occurrence.end).isoformat(),
             "provider": r.provider,
             "state": r.state if r.desired else OnlineRoom.State.REMOVED,
-            "join_url": r.join_url if r.is_ready else "",
-            "passcode": r.passcode if r.is_ready else "",
-            "dial_in": r.dial_in if r.is_ready else "",
+            "join_url": r.join_url if r.is_ready and insider else "",
+            "passcode": r.passcode if r.is_ready and insider else "",
+            "dial_in": r.dial_in if r.is_ready and insider else "",
             "vc_endpoints": r.extra.get("vc_endpoints", []),
             "live_status": r.live_status,
         }

@@ -137,10 +137,10 @@ class MeetingListView(AuditedMixin, APIView):
 
     @property
     def paginator(self) -> Any:
-        from rest_framework.pagination import LimitOffsetPagination
+        from meetings.api.pagination import CappedLimitOffsetPagination
 
         if not hasattr(self, "_paginator"):
-            self._paginator = LimitOffsetPagination()
+            self._paginator = CappedLimitOffsetPagination()
         return self._paginator
 
     @extend_schema(request=s.MeetingWriteSerializer, responses={201: s.MeetingDetailSerializer})
