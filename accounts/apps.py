@@ -9,3 +9,4 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # security events → audit trail
 
         signals.connect_user_roles()
+        from accounts import schema  # noqa: F401  (registers the OpenAPI token scheme)

@@ -470,3 +470,8 @@ QUORUM_MFA_REQUIRED = envbool("QUORUM_MFA_REQUIRED", "false" if TESTING else "tr
 if PRODUCTION and not QUORUM_MFA_REQUIRED:
     raise ImproperlyConfigured("QUORUM_MFA_REQUIRED cannot be turned off in production.")
 MFA_ADAPTER = "accounts.adapters.QuorumMFAAdapter"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "MeetingStatusEnum": "meetings.models.Meeting.Status",
+    "OccurrenceStatusEnum": "meetings.models.Occurrence.Status",
+    "BookingStatusEnum": "meetings.models.Booking.Status",
+}

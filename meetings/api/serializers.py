@@ -37,7 +37,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Unit
