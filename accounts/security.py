@@ -92,11 +92,13 @@ class PrivilegedSessionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and hasattr(request, "session"):
-            # Decided once per session (no write on every request): a privileged user's
-            # session lasts QUORUM_PRIVILEGED_SESSION_AGE from its first request.
-            # Nothing is stored for others: their check reuses the memberships the view loads.
-            if not request.session.get("quorum_privileged") and is_privileged(user):
-                request.session["quorum_privileged"] = True
-                request.session.set_expiry(settings.QUORUM_PRIVILEGED_SESSION_AGE)
+        # Decided once per session (no write on every request): a privileged user's session
+        # lasts QUORUM_PRIVILEGED_SESSION_AGE from its first request. Nothing is stored for
+        # others: their check reuses the memberships the view loads anyway.
+        if (
+            user is not None and user.is_authenticated and hasattr(request, "session")
+            and not request.session.get("quorum_privileged") and is_privileged(user)
+        ):
+            request.session["quorum_privileged"] = True
+            request.session.set_expiry(settings.QUORUM_PRIVILEGED_SESSION_AGE)
         return self.get_response(request)
