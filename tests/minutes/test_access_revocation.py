@@ -23,7 +23,7 @@ def in_memory(settings):
 async def test_a_removed_invitee_socket_is_closed_and_hears_nothing_more(org, confidential):
     occ = confidential.occurrence.pk
     invitee, _init = await joined(confidential.invitee, occ)
-    secretary, init_s = await joined(org.secretary, occ)
+    secretary, _init_s = await joined(org.secretary, occ)
     await database_sync_to_async(meeting_actions.update_meeting)(
         org.secretary, confidential.meeting, {"attendees": [AttendeeInput(email=org.member.email, user=org.member)]})
     code, reason = await closed_with(invitee)
