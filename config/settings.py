@@ -475,3 +475,5 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "OccurrenceStatusEnum": "meetings.models.Occurrence.Status",
     "BookingStatusEnum": "meetings.models.Booking.Status",
 }
+# The schema and its docs are for signed-in users (token or session), like the API itself.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
