@@ -35,3 +35,5 @@ urlpatterns = [
     path("api/docs/", csp_override(_SWAGGER_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
          name="api-docs"),
 ]
+
+handler404 = "meetings.api.errors.not_found"  # JSON under /api/, the usual page elsewhere
