@@ -16,6 +16,11 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # People leave by being deactivated (is_active): their meetings, minutes and audit
+        # entries keep pointing at them (D16).
+        return False
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

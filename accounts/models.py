@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from meetings.validators import validate_single_line
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -36,7 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         EN = "en", "English"
 
     email = models.EmailField(_("e-mail"), unique=True)
-    full_name = models.CharField(_("họ và tên"), max_length=200)
+    full_name = models.CharField(_("họ và tên"), max_length=200, validators=[validate_single_line])
     title = models.CharField(_("chức vụ"), max_length=200, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=40, blank=True)
     language = models.CharField(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import ApiToken
+from meetings import audit
 
 
 class TokenForm(forms.Form):
@@ -27,7 +28,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     plaintext = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _, plaintext = ApiToken.issue(request.user, name=form.cleaned_data["name"])
+        token, plaintext = ApiToken.issue(request.user, name=form.cleaned_data["name"])
+        audit.security("token.api_issued", request.user, request, token=token.key, name=token.name)
         form = TokenForm()
     tokens = request.user.api_tokens.order_by("-created_at")
     memberships = request.user.memberships.select_related("unit").order_by("unit__name")
@@ -35,7 +37,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/profile.html",
         {"form": form, "tokens": tokens, "plaintext": plaintext, "memberships": memberships,
-         "language_form": LanguageForm(initial={"language": request.user.language})},
+         "language_form": LanguageForm(initial={"language": request.user.language}),
+         "can_invite": request.user.is_superuser or any(m.role == "unit_admin" for m in memberships)},
     )
 
 
@@ -63,4 +66,55 @@ def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     if token.revoked_at is None:
         token.revoke()
+        audit.security("token.api_revoked", request.user, request, token=token.key, name=token.name)
     return redirect("profile")
+
+
+# --- invitations (no public sign-up) ------------------------------------------------------
+
+
+@login_required
+def invite(request: HttpRequest) -> HttpResponse:
+    """A unit admin invites a person into one of the units they administer."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from accounts import invitations
+    from meetings.models import Membership, Unit
+    from meetings.permissions import unit_ids
+
+    units = Unit.objects.active() if request.user.is_superuser else Unit.objects.filter(
+        pk__in=unit_ids(request.user, [Membership.Role.UNIT_ADMIN]))
+    if not units.exists():
+        raise PermissionDenied(_("Chỉ quản trị đơn vị mới được mời người dùng."))
+    form = invitations.InviteForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        user = invitations.invite(request.user, form.cleaned_data)
+        messages.success(request, _("Đã gửi lời mời tới %(email)s.") % {"email": user.email})
+        return redirect("invite")
+    return render(request, "accounts/invite.html", {"form": form, "hours": settings.QUORUM_INVITATION_MAX_AGE_HOURS})
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee sets a password (the password validators apply), then logs in."""
+    from django.contrib import messages
+    from django.contrib.auth.forms import SetPasswordForm
+    from django.utils.translation import gettext as _
+
+    from accounts import invitations
+
+    user = invitations.user_for_token(token)
+    if user is None:
+        response = render(request, "accounts/invitation_invalid.html", status=410)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        audit.security("auth.password_set_from_invitation", user, request)
+        messages.success(request, _("Đã đặt mật khẩu. Hãy đăng nhập."))
+        return redirect("account_login")
+    response = render(request, "accounts/invitation_accept.html", {"form": form, "invited": user})
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response

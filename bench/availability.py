@@ -176,7 +176,7 @@ def seed(args: argparse.Namespace) -> dict:
                 choices.append({"meeting_id": mid, "room_id": room.pk, "expected_attendees": 4})
                 for person in random.sample(unit_users, 4):
                     attendees.append({"meeting_id": mid, "user_id": person.pk, "email": f"{mid}.{person.email}",
-                                      "unit_id": room.unit_id, "join_token": secrets.token_urlsafe(16), "created_at": now})
+                                      "unit_id": room.unit_id, "join_key": secrets.token_urlsafe(16), "created_at": now})
                 for w in range(args.weeks):
                     oid += 1
                     s = start + timedelta(weeks=w)

@@ -426,3 +426,135 @@ WORKSPACE_DIGEST_MINUTES = envint("WORKSPACE_DIGEST_MINUTES", 10)
 INVITATIONS_LINK_WAIT = envint("INVITATIONS_LINK_WAIT", 120)
 # Attendance: joining the online room later than this (minutes) after the start is "late".
 MINUTES_LATE_AFTER_MINUTES = envint("MINUTES_LATE_AFTER_MINUTES", 10)
+
+# --- Accounts and security (issue 12) ----------------------------------------------------
+# Production = neither embedded, debug nor tests: HTTPS-only cookies, HSTS, SSL redirect
+# behind the proxy (D5), and `manage.py check --deploy` reports nothing.
+PRODUCTION = not (DEBUG or EMBEDDED or TESTING)
+if PRODUCTION and "ALLOWED_HOSTS" not in os.environ:
+    ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h != "testserver"]
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "true" if PRODUCTION else "false")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true" if PRODUCTION else "false")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's plain-HTTP health probe
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "true")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "true")
+# The reverse proxy terminates TLS and says so in X-Forwarded-Proto (set it there, always).
+if envbool("SECURE_PROXY_SSL_HEADER", "true" if PRODUCTION else "false"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)  # 1 behind one nginx
+
+# Content-Security-Policy (D9), Django's own (django.middleware.csp, the django-csp
+# successor merged into Django 6.0; no extra package). No inline scripts anywhere: htmx is
+# configured through <meta name="htmx-config">; inline style attributes stay allowed.
+from django.utils.csp import CSP  # noqa: E402
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "django.middleware.csp.ContentSecurityPolicyMiddleware")
+
+# Password policy (D14): 12 characters at least, not all digits, not a common password.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Sessions: 8 hours (a working day) for everyone; privileged roles 2 hours
+# (accounts.security.PrivilegedSessionMiddleware).
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+QUORUM_PRIVILEGED_SESSION_AGE = envint("QUORUM_PRIVILEGED_SESSION_AGE", 2 * 3600)
+
+# MFA (allauth.mfa): TOTP + recovery codes; required for privileged roles (D4).
+INSTALLED_APPS += [
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+]
+MIDDLEWARE += [
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.security.PrivilegedSessionMiddleware",
+    "accounts.security.MFARequiredMiddleware",
+]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Quorum")
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# Rate limits (login, password reset, MFA codes: allauth counts MFA failures as
+# login_failed). They live in the cache: Redis in production, so shared by every process.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "10/m/ip,3/5m/key",
+    "reset_password_from_key": "10/m/ip",
+    "reauthenticate": "10/m/user",
+}
+# Last-seen tracking would cost an UPDATE on every request; the login time and IP suffice.
+USERSESSIONS_TRACK_ACTIVITY = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+
+# Invitations to set a password (no public sign-up): signed, expire after this many hours.
+QUORUM_INVITATION_MAX_AGE_HOURS = envint("QUORUM_INVITATION_MAX_AGE_HOURS", 72)
+
+# Single sign-on (optional): OpenID Connect, e.g. the province's Keycloak. Configured only
+# from the environment; an SSO login is matched to an existing account by verified e-mail
+# and never creates one (accounts.adapters.ExistingUsersOnlySocialAdapter).
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.ExistingUsersOnlySocialAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": []}}
+if os.getenv("OIDC_SERVER_URL"):
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append({
+        "provider_id": os.getenv("OIDC_PROVIDER_ID", "sso"),
+        "name": os.getenv("OIDC_NAME", "Đăng nhập một lần (SSO)"),
+        "client_id": os.environ.get("OIDC_CLIENT_ID", ""),
+        "secret": os.environ.get("OIDC_CLIENT_SECRET", ""),
+        "settings": {
+            "server_url": os.environ["OIDC_SERVER_URL"],
+            "token_auth_method": os.getenv("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"),
+            # Trust the IdP's verified e-mail to find the existing account.
+            "email_authentication": True,
+        },
+    })
+
+# DRF: a JSON parser that answers deeply nested bodies with 400 (D8); limit capped (D15).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "meetings.api.parsers.SafeJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "meetings.api.pagination.CappedLimitOffsetPagination"
+# Privileged users must enrol in MFA before using the app. Always on outside tests; the
+# suite turns it on where it tests it (other tests log users in directly). The demo seed
+# enrols its privileged users with a TOTP secret that `manage.py demo_logins` prints.
+QUORUM_MFA_REQUIRED = envbool("QUORUM_MFA_REQUIRED", "false" if TESTING else "true")
+if PRODUCTION and not QUORUM_MFA_REQUIRED:
+    raise ImproperlyConfigured("QUORUM_MFA_REQUIRED cannot be turned off in production.")
+MFA_ADAPTER = "accounts.adapters.QuorumMFAAdapter"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "MeetingStatusEnum": "meetings.models.Meeting.Status",
+    "OccurrenceStatusEnum": "meetings.models.Occurrence.Status",
+    "BookingStatusEnum": "meetings.models.Booking.Status",
+}
+# The schema and its docs are for signed-in users (token or session), like the API itself.
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["rest_framework.permissions.IsAuthenticated"]
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "meetings.api.schema.add_error_responses",
+]

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -14,6 +15,9 @@ from minutes import views_index as minutes_views
 admin.site.site_header = _("Quản trị Quorum")
 admin.site.site_title = _("Quản trị Quorum")
 admin.site.index_title = _("Quản lý đơn vị, phòng họp và người dùng")
+
+# One way in (D1): the admin's login page sends to allauth's (rate limits, lockout, MFA).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", meeting_views.home, name="home"),
@@ -38,3 +42,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema", template_name="workspace/redoc.html"), name="api-redoc"),
     path("", include("workspace.urls")),  # calendar/, rooms/, rooms/requests/
 ]
+
+handler404 = "meetings.api.errors.not_found"  # JSON under /api/, the usual page elsewhere

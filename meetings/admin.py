@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from meetings.models import (
     Attendee,
@@ -111,10 +112,16 @@ class BookingAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_repr", "object_id", "actor__email"]
+    """The trail: filter by action, object type, date and actor; export what is selected
+    (or everything matching the filters, via "select all") as CSV. Nothing is editable."""
+
+    list_display = ["at", "actor_name", "actor_email", "action", "object_type", "object_repr", "ip"]
+    list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
+    search_fields = ["object_repr", "object_id", "actor_email", "actor_name", "action", "ip"]
+    date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    list_select_related = False
+    actions = ["export_csv"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -124,6 +131,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+    @admin.action(description=_("Xuất CSV các mục đã chọn"), permissions=["view"])
+    def export_csv(self, request, queryset):  # type: ignore[no-untyped-def]
+        from meetings.audit_export import csv_response
+
+        return csv_response(request, queryset)
 
 
 @admin.register(OutboxMessage)

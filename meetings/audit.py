@@ -1,5 +1,13 @@
 """Append-only audit trail. Actions record explicitly; admin-managed models (rooms,
-memberships, units, calendar days) are recorded by signals so admin edits are caught too."""
+memberships, units, calendar days) are recorded by signals so admin edits are caught too.
+
+Append-only is enforced by the database, not only here (security review D3):
+- PostgreSQL: triggers refuse UPDATE, DELETE and TRUNCATE; in production the runtime role
+  is not the table's owner and holds only SELECT/INSERT on it (`manage.py grant_app_role`),
+  so it can neither disable the triggers nor truncate.
+- SQLite: triggers refuse UPDATE and DELETE. Whoever can write the database file can still
+  drop them: the embedded mode is for one machine, not for an untrusted operator.
+Entries keep the actor's name and e-mail as text, so deleting a user changes nothing (D16)."""
 
 from __future__ import annotations
 
@@ -74,18 +82,23 @@ def entry(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     meeting: Meeting | None = None,
+    meeting_id: int | None = None,
 ) -> AuditEntry:
     """An unsaved entry (only the keys that changed); write several with `write()`."""
     from meetings.models import AuditEntry
 
     before, after = diff(before, after)
+    actor = actor if actor is not None and getattr(actor, "pk", None) else None
     return AuditEntry(
-        actor=actor if actor is not None and getattr(actor, "pk", None) else None,
+        actor=actor,
+        actor_name=(getattr(actor, "full_name", "") or "")[:200] if actor else "",
+        actor_email=(getattr(actor, "email", "") or "")[:254] if actor else "",
         action=action,
         object_type=obj._meta.model_name or "",
         object_id=str(obj.pk),
         object_repr=str(obj)[:300],
         meeting=meeting,
+        meeting_id=meeting.pk if meeting is not None else meeting_id,
         before=before or None,
         after=after or None,
     )
@@ -103,6 +116,34 @@ def write(entries: list[AuditEntry]) -> None:
     insert(entries)
 
 
+def security(action: str, user: Any, request: Any = None, **details: Any) -> None:
+    """A security event (login, failed login, lockout, MFA change, token issue/revoke,
+    export, search): `user` is the account concerned, `details` go into `after`."""
+    from meetings.models import AuditEntry
+
+    account = user if getattr(user, "pk", None) else None
+    ip = None
+    if request is not None:
+        from allauth.account.adapter import get_adapter  # the address the rate limits use
+
+        try:
+            ip = get_adapter(request).get_client_ip(request) or None
+        except Exception:
+            ip = None
+    actor = current_actor() or account
+    write([AuditEntry(
+        actor=actor,
+        actor_name=(getattr(actor, "full_name", "") or "")[:200] if actor else "",
+        actor_email=(getattr(actor, "email", "") or "")[:254] if actor else str(details.get("email", ""))[:254],
+        action=action,
+        object_type="user" if account else "security",
+        object_id=str(account.pk) if account else "",
+        object_repr=str(account)[:300] if account else "",
+        ip=ip,
+        after={k: _json(v) for k, v in details.items()} or None,
+    )])
+
+
 def record(
     actor: User | None,
     action: str,
@@ -110,8 +151,9 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     meeting: Meeting | None = None,
+    meeting_id: int | None = None,
 ) -> None:
-    write([entry(actor, action, obj, before, after, meeting)])
+    write([entry(actor, action, obj, before, after, meeting, meeting_id)])
 
 
 # --- signal-based recording for admin-managed models ---------------------------------

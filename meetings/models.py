@@ -7,6 +7,9 @@ meetings, series with exceptions, and hybrid meetings across several units.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import datetime, time, timedelta
@@ -18,6 +21,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from meetings.validators import validate_single_line
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,8 +51,8 @@ class Unit(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     code = models.SlugField(_("mã đơn vị"), max_length=32, unique=True)
-    name = models.CharField(_("tên đầy đủ"), max_length=255)
-    short_name = models.CharField(_("tên viết tắt"), max_length=80)
+    name = models.CharField(_("tên đầy đủ"), max_length=255, validators=[validate_single_line])
+    short_name = models.CharField(_("tên viết tắt"), max_length=80, validators=[validate_single_line])
     kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     email = models.EmailField(_("hộp thư đơn vị"), blank=True)
@@ -163,7 +168,7 @@ class RoomQuerySet(models.QuerySet["Room"]):
 
 class Room(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rooms")
-    name = models.CharField(_("tên phòng"), max_length=200)
+    name = models.CharField(_("tên phòng"), max_length=200, validators=[validate_single_line])
     capacity = models.PositiveIntegerField(_("sức chứa"))
     location = models.CharField(_("tầng / vị trí"), max_length=200, blank=True)
     equipment = models.ManyToManyField(Equipment, blank=True, related_name="rooms")
@@ -243,16 +248,24 @@ def _visibility_q(user: User, prefix: str = "") -> Q:
     from meetings.permissions import department_leader, unit_ids
 
     p = prefix
-    if user.is_superuser or department_leader(user):
+    if user.is_superuser:
         return Q()
-    units = unit_ids(user)
-    leader_units = unit_ids(user, roles=[Membership.Role.LEADER])
     secretary_units = unit_ids(
         user, roles=[Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN]
     )
+    # A draft is the organizers' work in progress: only those who may edit it see it
+    # (permissions.can_edit_meeting), not its invitees nor leaders (D10).
+    not_draft = ~Q(**{f"{p}status": Meeting.Status.DRAFT})
+    confidential = Q(**{f"{p}sensitivity": Meeting.Sensitivity.CONFIDENTIAL})
+    editors = Q(**{f"{p}created_by": user}) | (
+        Q(**{f"{p}organizing_unit__in": secretary_units}) & ~confidential
+    )
+    if department_leader(user):
+        return not_draft | editors
+    units = unit_ids(user)
+    leader_units = unit_ids(user, roles=[Membership.Role.LEADER])
     invited = Q(**{f"{p}attendees__user": user})
     own = Q(**{f"{p}chair": user}) | Q(**{f"{p}created_by": user})
-    confidential = Q(**{f"{p}sensitivity": Meeting.Sensitivity.CONFIDENTIAL})
     # Meetings a unit joins (its people invited) are visible to that unit's members,
     # as with a paper invitation sent to the unit.
     participating = Q(**{f"{p}organizing_unit__in": units}) | Q(
@@ -260,12 +273,12 @@ def _visibility_q(user: User, prefix: str = "") -> Q:
     )
     internal = Q(**{f"{p}sensitivity": Meeting.Sensitivity.INTERNAL})
     managed = Q(**{f"{p}organizing_unit__in": secretary_units + leader_units})
-    return (
+    return editors | (not_draft & (
         invited
         | own
         | (~confidential & ~internal & participating)
         | (internal & (managed | Q(**{f"{p}organizing_unit__in": units})))
-    )
+    ))
 
 
 def _visible_ids(user: User) -> models.QuerySet[Any]:
@@ -326,7 +339,7 @@ class Meeting(models.Model):
         CONFIDENTIAL = "confidential", _("Mật")
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    title = models.CharField(_("tiêu đề"), max_length=300)
+    title = models.CharField(_("tiêu đề"), max_length=300, validators=[validate_single_line])
     agenda = models.TextField(_("nội dung / chương trình"), blank=True)
     organizing_unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="organized_meetings"
@@ -543,6 +556,11 @@ class Booking(models.Model):
         return f"{self.room} {local:%d/%m/%Y %H:%M}"
 
 
+def join_token_for(key: str) -> str:
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"quorum.join:{key}".encode(), hashlib.sha256).digest()
+    return f"{key}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
 class Attendee(models.Model):
     class Role(models.TextChoices):
         CHAIR = "chair", _("Chủ trì")
@@ -566,7 +584,7 @@ class Attendee(models.Model):
         related_name="attendances",
     )
     email = models.EmailField()
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.REQUIRED)
     rsvp = models.CharField(max_length=20, choices=Rsvp.choices, default=Rsvp.NEEDS_ACTION)
@@ -575,8 +593,10 @@ class Attendee(models.Model):
     delegated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="delegates"
     )
-    # Secret part of the personal join link /j/<join_token>; unguessable, per attendee.
-    join_token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe, editable=False)
+    # The public half of the personal join link /j/<key>.<mac>. The other half is an HMAC of
+    # the key under SECRET_KEY and is never stored, so the database (or a backup) alone
+    # cannot open anyone's link (security review D18). Rotated when the attendee is removed.
+    join_key = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe, editable=False)
     # Removed attendees are kept (they were sent a CANCEL); active ones are in the invitation.
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -593,6 +613,38 @@ class Attendee(models.Model):
     def __str__(self) -> str:
         return self.name or self.email
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Removing an attendee kills their link for good: if they are invited again later
+        # they get a new one (D18).
+        fields = kwargs.get("update_fields")
+        if self.pk is not None and not self.is_active and (fields is None or "is_active" in fields):
+            self.join_key = secrets.token_urlsafe()
+            if fields is not None:
+                kwargs["update_fields"] = [*fields, "join_key"]
+        super().save(*args, **kwargs)
+
+    @property
+    def join_token(self) -> str:
+        """The secret of the personal join link; computed, never stored."""
+        pinned = getattr(self, "_join_token", None)
+        return pinned if pinned is not None else join_token_for(self.join_key)
+
+    @join_token.setter
+    def join_token(self, value: str) -> None:
+        # Lets golden-file tests pin the link; never saved.
+        self._join_token = value
+
+    @classmethod
+    def by_join_token(cls, token: str) -> Attendee | None:
+        """The attendee whose link this is (one indexed query plus a constant-time compare)."""
+        key, _sep, _mac = token.partition(".")
+        if not key or not _sep:
+            return None
+        found = cls.objects.select_related("meeting__organizing_unit", "user").filter(join_key=key).first()
+        if found is None or not hmac.compare_digest(join_token_for(found.join_key), token):
+            return None
+        return found
+
     @property
     def display_name(self) -> str:
         return self.name or (self.user.full_name if self.user_id and self.user else "") or self.email
@@ -605,16 +657,25 @@ class AuditEntry(models.Model):
     """Append-only record of every change: who, when, what, before and after."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No database foreign keys: deleting a user or a meeting must neither rewrite entries
+    # (SET NULL) nor be refused by the append-only guard (D16). The actor's name and
+    # e-mail are copied into the entry so it still says who, whatever happens to the user.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
     )
+    actor_name = models.CharField(_("người thực hiện"), max_length=200, blank=True)
+    actor_email = models.CharField(_("e-mail người thực hiện"), max_length=254, blank=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=300, blank=True)
     meeting = models.ForeignKey(
-        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+        Meeting, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="audit_entries",
     )
+    # Where it came from (IP address) for logins and other security events.
+    ip = models.GenericIPAddressField(null=True, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from meetings import audit
 from meetings.models import Attendee, Membership, Occurrence, Unit
 from meetings.workdays import conclusion_deadline
 from minutes import documents
@@ -177,6 +178,13 @@ def apply_online_attendance(minutes: Minutes, participants: Iterable[OnlineParti
     return changed
 
 
+def _audit(actor: Any, action: str, obj: Any, minutes: Minutes, after: dict[str, Any] | None = None,
+           before: dict[str, Any] | None = None) -> None:
+    """Minutes writes go into the meeting's audit trail (D17), in the same transaction."""
+    meeting_id = Occurrence.objects.filter(pk=minutes.occurrence_id).values_list("meeting_id", flat=True).first()
+    audit.record(actor, action, obj, before, after if after is not None else audit.snapshot(obj), meeting_id=meeting_id)
+
+
 def _draft(minutes: Minutes) -> Minutes:
     locked = Minutes.objects.select_for_update().get(pk=minutes.pk)
     if locked.is_locked:
@@ -206,6 +214,7 @@ def add_conclusion(actor: User, minutes: Minutes, text: str, is_decision: bool =
         number = (minutes.conclusions.aggregate(n=Max("number"))["n"] or 0) + 1
         item = Conclusion.objects.create(
             minutes=minutes, number=number, text=text[:10000], is_decision=is_decision, created_by=actor)
+        _audit(actor, "minutes.conclusion_added", item, minutes)
         broadcast(minutes.pk, {"type": "changed", "what": "conclusions"})
     return item
 
@@ -260,6 +269,7 @@ def add_action_item(actor: User, minutes: Minutes, data: dict[str, Any]) -> Acti
         item = ActionItem.objects.create(
             minutes=minutes, number=number, what=what[:5000], owner_user=user, owner_unit=unit,
             unit=carried, due_date=due, created_by=actor)
+        _audit(actor, "minutes.action_item_added", item, minutes)
         broadcast(minutes.pk, {"type": "changed", "what": "action_items"})
     return item
 
@@ -269,10 +279,12 @@ def set_action_status(actor: User, item: ActionItem, status: str) -> ActionItem:
     if status not in (ActionItem.Status.OPEN, ActionItem.Status.DONE):
         raise MinutesError("bad_status", "Trạng thái công việc phải là open hoặc done.")
     with transaction.atomic():
-        item = ActionItem.objects.select_for_update().get(pk=item.pk)
+        item = ActionItem.objects.select_for_update().select_related("minutes").get(pk=item.pk)
+        before = {"status": item.status}
         item.status = status
         item.done_at = timezone.now() if status == ActionItem.Status.DONE else None
         item.save(update_fields=["status", "done_at"])
+        _audit(actor, "minutes.action_status_changed", item, item.minutes, {"status": status}, before)
         broadcast(item.minutes_id, {"type": "changed", "what": "action_items"})
     return item
 
@@ -290,7 +302,9 @@ def issue_minutes(actor: User, minutes: Minutes) -> Minutes:
 
 def save_revision(actor: User, minutes: Minutes) -> Revision:
     with transaction.atomic():
-        return documents.cut_revision(_draft(minutes), Revision.Reason.MANUAL, actor)
+        revision = documents.cut_revision(_draft(minutes), Revision.Reason.MANUAL, actor)
+        _audit(actor, "minutes.revision_saved", minutes, minutes, {"revision": revision.number})
+        return revision
 
 
 def diff_revisions(a: Revision, b: Revision) -> list[dict[str, Any]]:
@@ -323,6 +337,7 @@ def restore_revision(actor: User, minutes: Minutes, revision: Revision) -> Revis
                 broadcast(locked.pk, {"type": "update", "section": section.pk, "update": b64(update),
                                       "origin": None, "author": actor.full_name, "version": section.version})
         after = documents.cut_revision(locked, Revision.Reason.RESTORE, actor)
+        _audit(actor, "minutes.restored", locked, locked, {"restored": revision.number, "revision": after.number})
     return after
 
 
@@ -334,5 +349,6 @@ def add_section(actor: User, minutes: Minutes, title: str) -> Section:
         _draft(minutes)
         position = (minutes.sections.aggregate(n=Max("position"))["n"] or 0) + 1
         section = Section.objects.create(minutes=minutes, position=position, title=title)
+        _audit(actor, "minutes.section_added", section, minutes, {"title": title})
         broadcast(minutes.pk, {"type": "section_added", "section": {"id": section.pk, "title": title, "state": ""}})
     return section

@@ -10,6 +10,10 @@ class MinutesConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
+        from minutes import revocation
+
+        revocation.connect()
+
         if apps.is_installed("integrations.online"):
             # The roll call follows the online room for the whole sitting (minutes.rollcall).
             from integrations.online.attendance import attendance_changed

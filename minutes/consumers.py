@@ -32,8 +32,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from meetings.api import parsers as safe_json
 from meetings.models import Membership, Occurrence
-from minutes import actions, documents, presence
+from minutes import actions, documents, presence, revocation
 from minutes.documents import MinutesError, b64, unb64
 from minutes.hub import hub
 from minutes.models import AttendanceRecord, Minutes
@@ -98,6 +99,16 @@ def _open(user: Any, occurrence_id: int) -> dict[str, Any]:
     }
 
 
+def _current_access(user: Any, minutes_id: int) -> Access:
+    from accounts.models import User
+
+    minutes = Minutes.objects.select_related("occurrence__meeting").filter(pk=minutes_id).first()
+    fresh = User.objects.filter(pk=user.pk).first()  # memberships and is_active as of now
+    if minutes is None or fresh is None:
+        return Access.NONE
+    return access(fresh, minutes.occurrence.meeting, minutes)
+
+
 class MinutesConsumer(AsyncWebsocketConsumer):
     minutes_id: int | None = None
     conn: str = ""
@@ -136,6 +147,8 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         store = presence.store()
         self.backlog: list[dict[str, Any]] = []
         await hub().join(self.room, self)
+        self.user_room = revocation.user_room(user.pk)
+        await hub().join(self.user_room, self)
         await store.join(self.room, self.conn, self.info)
         self.joined = True
         # Announce first (the others are waiting for it), then build this socket's snapshot.
@@ -165,6 +178,7 @@ class MinutesConsumer(AsyncWebsocketConsumer):
                 await presence.store().leave(self.room, self.conn)
                 await self.group({"type": "presence", "event": "leave", "conns": [self.conn]})
             await hub().leave(self.room, self)
+            await hub().leave(self.user_room, self)
 
     async def prune_forever(self) -> None:
         """Drop entries whose heartbeats stopped (dead browsers, killed servers)."""
@@ -194,7 +208,7 @@ class MinutesConsumer(AsyncWebsocketConsumer):
             await self.refuse(CLOSE_MALFORMED, "Chỉ nhận tin nhắn JSON dạng văn bản.")
             return
         try:
-            message = json.loads(text_data)
+            message = safe_json.loads(text_data)
         except ValueError:
             await self.refuse(CLOSE_MALFORMED, "Tin nhắn không phải JSON hợp lệ.")
             return
@@ -211,7 +225,21 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def on_heartbeat(self, message: dict[str, Any]) -> None:
-        pass
+        await self.recheck_access()  # safety net for changes no signal announced
+
+    async def recheck_access(self) -> None:
+        """Close the socket if its user lost access; follow a change of write access (D7)."""
+        if self.closing or not self.joined:
+            return
+        level = await database_sync_to_async(_current_access)(self.user, self.minutes_id)
+        if level == Access.NONE:
+            await self.refuse(CLOSE_FORBIDDEN, "Bạn không còn quyền xem biên bản cuộc họp này.")
+            return
+        can_edit = level == Access.EDIT
+        if can_edit != self.can_edit:
+            self.can_edit = can_edit
+            self.info = {**self.info, "can_edit": can_edit, "editing": self.info["editing"] and can_edit}
+            await self.send_json({"type": "access", "can_edit": can_edit})
 
     async def on_focus(self, message: dict[str, Any]) -> None:
         section, editing = message.get("section"), message.get("editing", False)
@@ -269,6 +297,9 @@ class MinutesConsumer(AsyncWebsocketConsumer):
     async def minutes_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
         kind = event.get("type")
+        if kind == "access_changed":
+            await self.recheck_access()
+            return
         if kind == "update" and event.get("origin") == self.conn:
             return
         if kind == "presence" and event.get("who", {}).get("conn") == self.conn:

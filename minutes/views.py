@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from meetings.api import parsers as safe_json
 from meetings.models import Meeting, Occurrence, Unit
 from meetings.permissions import department_leader, unit_ids
 from minutes import actions, structure
@@ -51,7 +51,7 @@ def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 def _body(request: HttpRequest) -> dict[str, Any]:
     try:
-        data = json.loads(request.body or b"{}")
+        data = safe_json.loads(request.body or b"{}")
     except ValueError:
         raise MinutesError("bad_json", "Nội dung gửi lên không phải JSON hợp lệ.") from None
     if not isinstance(data, dict):

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -23,6 +24,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from integrations.calendar import answers, feeds, texts
 from integrations.calendar.models import Delivery, FeedToken
+from meetings import audit
 from meetings.actions import ActionError
 from meetings.models import Attendee, Meeting, Room, Unit
 from meetings.permissions import can_edit_meeting, get_meeting_for_user
@@ -118,7 +120,7 @@ def _editable(request: Request, uid: str) -> Meeting:
 class DeliveriesView(APIView):
     """Delivery state of every invitation message, per attendee (queued, sent, failed + reason)."""
 
-    @extend_schema(responses=None)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, uid: str) -> Response:
         meeting = _editable(request, uid)
         rows = Delivery.objects.filter(meeting=meeting).select_related("attendee__unit").order_by("attendee_id", "id")
@@ -144,7 +146,7 @@ class DeliveriesView(APIView):
 class AnswersView(APIView):
     """Answers grouped by unit, for the organizing unit's secretaries."""
 
-    @extend_schema(responses=None)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, uid: str) -> Response:
         meeting = _editable(request, uid)
         units: dict[str, dict[str, Any]] = {}
@@ -185,7 +187,7 @@ def _attendee(request: Request, uid: str, pk: int) -> Attendee:
 
 
 class DelegateView(APIView):
-    @extend_schema(request=DelegateSerializer, responses=None)
+    @extend_schema(request=DelegateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, uid: str, pk: int) -> Response:
         attendee = _attendee(request, uid, pk)
         ser = DelegateSerializer(data=request.data)
@@ -202,7 +204,7 @@ class DelegateView(APIView):
 class AnswerView(APIView):
     """A logged-in attendee answers their own invitation."""
 
-    @extend_schema(request=AnswerSerializer, responses=None)
+    @extend_schema(request=AnswerSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, uid: str, pk: int) -> Response:
         attendee = _attendee(request, uid, pk)
         if attendee.user_id != request.user.pk:
@@ -231,12 +233,16 @@ def _feed_json(row: FeedToken) -> dict[str, Any]:
 class FeedListView(APIView):
     """The caller's subscription links. The URL is shown once, when it is created."""
 
-    @extend_schema(responses=None)
+    @extend_schema(responses={200: inline_serializer("Feed", {
+        "id": serializers.IntegerField(), "kind": serializers.CharField(),
+        "unit": serializers.CharField(allow_null=True), "room": serializers.IntegerField(allow_null=True),
+        "created_at": serializers.DateTimeField(), "last_used_at": serializers.DateTimeField(allow_null=True),
+        "revoked": serializers.BooleanField()}, many=True)})
     def get(self, request: Request) -> Response:
         rows = FeedToken.objects.filter(owner=request.user, revoked_at__isnull=True).select_related("unit")
         return Response([_feed_json(r) for r in rows])
 
-    @extend_schema(request=FeedCreateSerializer, responses=None)
+    @extend_schema(request=FeedCreateSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         ser = FeedCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -251,13 +257,15 @@ class FeedListView(APIView):
             request.user, kind, unit=unit if kind == FeedToken.Kind.UNIT else None,
             room=room if kind == FeedToken.Kind.ROOM else None,
         )
+        audit.security("token.feed_issued", request.user, request, feed=row.pk, kind=kind)
         return Response({**_feed_json(row), **feeds.urls(token)}, status=status.HTTP_201_CREATED)
 
 
 class FeedDetailView(APIView):
-    @extend_schema(responses=None)
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         row = get_object_or_404(FeedToken, pk=pk, owner=request.user)
         if row.revoked_at is None:
             row.revoke()
+            audit.security("token.feed_revoked", request.user, request, feed=row.pk, kind=row.kind)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -61,6 +61,9 @@ def online_state(meeting: Meeting, user: Any) -> dict[str, Any]:
     provider_key = lifecycle.resolved_provider(meeting) if meeting.is_online else ""
     provider = registry.get(provider_key)
     mine = meeting.attendees.filter(user=user, is_active=True).first()
+    # The raw room (URL, passcode, dial-in) only for invitees, the chair and editors: other
+    # viewers would join unrecorded, without a personal link (D11).
+    insider = host or mine is not None
     host_url = settings.SITE_URL + reverse("online-start-as-host", args=[meeting.uid])
     items = []
     for r in rooms:
@@ -69,10 +72,10 @@ def online_state(meeting: Meeting, user: Any) -> dict[str, Any]:
             "start": timezone.localtime(r.occurrence.start).isoformat(),
             "end": timezone.localtime(r.occurrence.end).isoformat(),
             "provider": r.provider,
-            "state": r.state if r.desired else OnlineRoom.State.REMOVED,  # no longer wanted: on its way out
-            "join_url": r.join_url if r.is_ready else "",
-            "passcode": r.passcode if r.is_ready else "",
-            "dial_in": r.dial_in if r.is_ready else "",
+            "state": r.state if r.desired else OnlineRoom.State.REMOVED,
+            "join_url": r.join_url if r.is_ready and insider else "",
+            "passcode": r.passcode if r.is_ready and insider else "",
+            "dial_in": r.dial_in if r.is_ready and insider else "",
             "vc_endpoints": r.extra.get("vc_endpoints", []),
             "live_status": r.live_status,
         }

@@ -352,13 +352,23 @@ def reconcile(limit: int = 200) -> dict[str, int]:
 
 
 def _secretaries(meeting: Meeting) -> list[str]:
-    return sorted(set(
-        Membership.objects.filter(
-            unit=meeting.organizing_unit,
-            role__in=[Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN],
-            user__is_active=True,
-        ).values_list("user__email", flat=True)
-    ))
+    """The organizing unit's secretaries and unit admins who may see the meeting, plus whoever
+    booked it. A confidential meeting is seen by few of them (D2): the rule is visible_to."""
+    from accounts.models import User
+
+    candidates = list(User.objects.filter(is_active=True).filter(
+        Q(pk=meeting.created_by_id)
+        | Q(memberships__unit=meeting.organizing_unit,
+            memberships__role__in=[Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN])
+    ).distinct())
+    return sorted({u.email for u in candidates if Meeting.objects.visible_to(u).filter(pk=meeting.pk).exists()})
+
+
+def _public_title(meeting: Meeting) -> str:
+    """What a notice may say about the meeting: never a confidential title (D2)."""
+    if meeting.sensitivity == Meeting.Sensitivity.CONFIDENTIAL:
+        return _("một cuộc họp mật của %(u)s") % {"u": meeting.organizing_unit}
+    return meeting.title
 
 
 def notify_failure(room: OnlineRoom, message: str, *, still_trying: bool = False) -> None:
@@ -372,9 +382,9 @@ def notify_failure(room: OnlineRoom, message: str, *, still_trying: bool = False
     when = timezone.localtime(room.occurrence.start).strftime("%d/%m/%Y %H:%M")
     provider = registry.get(room.provider)
     label = provider.label if provider else room.provider
-    subject = _("[Quorum] Chưa tạo được phòng họp trực tuyến: %(t)s, %(w)s") % {"t": meeting.title, "w": when}
+    subject = _("[Quorum] Chưa tạo được phòng họp trực tuyến: %(t)s, %(w)s") % {"t": _public_title(meeting), "w": when}
     lines = [
-        _("Cuộc họp: %(t)s") % {"t": meeting.title},
+        _("Cuộc họp: %(t)s") % {"t": _public_title(meeting)},
         _("Buổi họp: %(w)s") % {"w": when},
         _("Nhà cung cấp: %(p)s") % {"p": label},
         _("Lỗi: %(m)s") % {"m": message},
@@ -390,7 +400,7 @@ def notify_failure(room: OnlineRoom, message: str, *, still_trying: bool = False
 def notify_changed_outside(room: OnlineRoom, note: str) -> None:
     meeting = room.occurrence.meeting
     when = timezone.localtime(room.occurrence.start).strftime("%d/%m/%Y %H:%M")
-    subject = _("[Quorum] Phòng họp trực tuyến bị sửa ngoài Quorum: %(t)s, %(w)s") % {"t": meeting.title, "w": when}
+    subject = _("[Quorum] Phòng họp trực tuyến bị sửa ngoài Quorum: %(t)s, %(w)s") % {"t": _public_title(meeting), "w": when}
     _mail(subject, note, _secretaries(meeting))
 
 

@@ -53,9 +53,7 @@ def current_and_next(meeting: Meeting, early: timedelta) -> tuple[Occurrence | N
 
 @never_cache
 def join(request: HttpRequest, token: str) -> HttpResponse:
-    attendee = (
-        Attendee.objects.select_related("meeting__organizing_unit", "user").filter(join_token=token).first()
-    )
+    attendee = Attendee.by_join_token(token)
     if attendee is None:
         return _page(request, 404, "invalid")
     meeting = attendee.meeting

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from integrations.online import attendance, lifecycle
 from integrations.online.models import OnlineRoom
 from integrations.zoom.fake.webhook import sign
 from integrations.zoom.models import WebhookEvent
+from meetings.api import parsers as safe_json
 from meetings.models import Occurrence
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ def _seconds(value: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
+        return None
+    if not math.isfinite(number):  # NaN compares False with everything: never "stale" (D13)
         return None
     return number / 1000 if number > 1e11 else number  # some senders use milliseconds
 
@@ -89,7 +93,7 @@ def webhook(request: HttpRequest) -> JsonResponse:
     if not cache.add("zoom:webhook-seen:" + hashlib.sha256(signature.encode()).hexdigest(), 1, 2 * MAX_AGE):
         return JsonResponse({"status": "duplicate"})
     try:
-        data = json.loads(request.body)
+        data = safe_json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _refuse(400, "invalid_json", "The body is not valid JSON.")
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):

@@ -55,3 +55,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
         response.data = {"error": code, "message": _first_message(exc.detail)}
     return response
+
+
+def not_found(request: Any, exception: Exception | None = None) -> Any:
+    """handler404: the API answers in JSON even when no route matched (a malformed id)."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": "not_found", "message": "Không có địa chỉ này (no such resource)."}, status=404)
+    return page_not_found(request, exception)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.models import User
 from meetings.actions import AttendeeInput, MeetingInput, RoomChoice, Scope
 from meetings.models import Attendee, Booking, Meeting, Occurrence, Room, Unit
+from meetings.validators import validate_single_line
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -37,7 +38,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Unit
@@ -80,7 +81,7 @@ class RoomChoiceSerializer(serializers.Serializer):
 class AttendeeInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
     user = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200, validators=[validate_single_line])
     unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.all(), required=False, allow_null=True)
     role = serializers.ChoiceField(choices=Attendee.Role.choices, default=Attendee.Role.REQUIRED)
 
@@ -129,7 +130,7 @@ def _normalize_room_items(value: Any) -> Any:
 
 
 class MeetingWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
+    title = serializers.CharField(max_length=300, validators=[validate_single_line])
     agenda = serializers.CharField(required=False, allow_blank=True, default="")
     organizing_unit = serializers.SlugRelatedField(slug_field="code", queryset=Unit.objects.active())
     chair = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
@@ -179,7 +180,7 @@ class MeetingUpdateSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=Scope.CHOICES, default=Scope.ALL)
     occurrence = AwareDateTimeField(required=False, help_text="The occurrence's original start (RECURRENCE-ID).")
     skip = serializers.ListField(child=AwareDateTimeField(), required=False, default=list, max_length=500)
-    title = serializers.CharField(max_length=300, required=False)
+    title = serializers.CharField(max_length=300, required=False, validators=[validate_single_line])
     agenda = serializers.CharField(required=False, allow_blank=True)
     chair = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     start = AwareDateTimeField(required=False)

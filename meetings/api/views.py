@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -133,13 +133,26 @@ def _parse_range(request: Request) -> tuple[datetime | None, datetime | None]:
     return result[0], result[1]
 
 
+_PAGE = {
+    "count": serializers.IntegerField(),
+    "next": serializers.URLField(allow_null=True),
+    "previous": serializers.URLField(allow_null=True),
+}
+_LIMITS = [
+    OpenApiParameter("limit", int, description="At most 200 (larger values are clamped)"),
+    OpenApiParameter("offset", int),
+]
+
+
 class MeetingListView(AuditedMixin, APIView):
     @extend_schema(
-        responses=s.MeetingSerializer(many=True),
+        operation_id="v1_meetings_list",
+        responses=inline_serializer("PaginatedMeetingList", {**_PAGE, "results": s.MeetingSerializer(many=True)}),
         parameters=[
             OpenApiParameter("from", datetime), OpenApiParameter("to", datetime),
-            OpenApiParameter("unit", str), OpenApiParameter("status", str),
+            OpenApiParameter("unit", str), OpenApiParameter("status", str, enum=[c.value for c in Meeting.Status]),
             OpenApiParameter("q", str, description="Text in the title"),
+            *_LIMITS,
         ],
     )
     def get(self, request: Request) -> Response:
@@ -163,10 +176,10 @@ class MeetingListView(AuditedMixin, APIView):
 
     @property
     def paginator(self) -> Any:
-        from rest_framework.pagination import LimitOffsetPagination
+        from meetings.api.pagination import CappedLimitOffsetPagination
 
         if not hasattr(self, "_paginator"):
-            self._paginator = LimitOffsetPagination()
+            self._paginator = CappedLimitOffsetPagination()
         return self._paginator
 
     @extend_schema(request=s.MeetingWriteSerializer, responses={201: s.MeetingDetailSerializer})
@@ -290,6 +303,7 @@ class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):
     """
 
     serializer_class = s.BookingRequestSerializer
+    queryset = Booking.objects.none()  # for the schema (the id's type); get_queryset() decides
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         # The browsable API's form for approve/reject is the decision (a note), not a booking.
@@ -329,8 +343,24 @@ class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.BookingSerializer(booking).data)
 
 
+_ROOM = inline_serializer("AvailableRoom", {
+    "id": serializers.IntegerField(), "name": serializers.CharField(), "unit": serializers.CharField(),
+    "unit_name": serializers.CharField(), "capacity": serializers.IntegerField(), "location": serializers.CharField(),
+})
+_AVAILABILITY = inline_serializer("Availability", {
+    "start": serializers.DateTimeField(), "end": serializers.DateTimeField(),
+    "rooms": _ROOM.__class__(many=True),
+    "busy_attendees": inline_serializer("BusyAttendee", {
+        "user": serializers.IntegerField(), "name": serializers.CharField(),
+        "start": serializers.DateTimeField(), "end": serializers.DateTimeField()}, many=True),
+    "next_slots": inline_serializer("NextSlot", {
+        "start": serializers.DateTimeField(), "end": serializers.DateTimeField(),
+        "rooms": _ROOM.__class__(many=True)}, many=True),
+})
+
+
 class AvailabilityView(APIView):
-    @extend_schema(parameters=[s.AvailabilityQuerySerializer])
+    @extend_schema(parameters=[s.AvailabilityQuerySerializer], responses=_AVAILABILITY)
     def get(self, request: Request) -> Response:
         ser = s.AvailabilityQuerySerializer(data=request.query_params)
         ser.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import ApiToken, User
+from meetings import audit
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
             raise CommandError(f"No user with e-mail {email!r}.")
         if not user.is_active:
             raise CommandError(f"User {email!r} is deactivated; tokens are not issued to them.")
-        _, plaintext = ApiToken.issue(user, name=name)
+        token, plaintext = ApiToken.issue(user, name=name)
+        audit.security("token.api_issued", user, None, token=token.key, name=name, via="manage.py")
         self.stdout.write(plaintext)
         self.stderr.write("Store this token now: it is shown only once.")

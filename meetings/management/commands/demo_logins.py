@@ -26,4 +26,13 @@ class Command(BaseCommand):
         for role, email in rows:
             self.stdout.write(f"  {role.ljust(width)}  {email}")
         self.stdout.write(f"  Every unit has thuky.<code>, lanhdao.<code>, chuyenvien.<code>, quantri.<code> @{DOMAIN}")
+        from django.conf import settings
+
+        if settings.QUORUM_MFA_REQUIRED:
+            from accounts.demo import DEMO_TOTP_SECRET, current_code
+
+            self.stdout.write("")
+            self.stdout.write("MFA (required for admin, leaders, secretaries, unit admins; chuyenvien.* need none):")
+            self.stdout.write(f"  TOTP secret of every privileged demo account: {DEMO_TOTP_SECRET}")
+            self.stdout.write(f"  Code now: {current_code()}  (again: python manage.py demo_totp)")
         self.stdout.write("")

@@ -83,6 +83,9 @@ class Command(BaseCommand):
             dept, units = self._units()
             self._rooms(units, rng)
             people = self._people(dept, units, rng)
+            from accounts.demo import enrol_privileged  # MFA for the privileged demo users
+
+            enrol_privileged(DOMAIN)
         created = 0
         if not Meeting.objects.exists():
             created = self._meetings(dept, units, people, weeks, rng)
