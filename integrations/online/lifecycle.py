@@ -253,10 +253,15 @@ def _sync(room_id: int) -> bool:
             if attempts == NOTIFY_AFTER_ATTEMPTS:
                 notify_failure(room, exc.message, still_trying=True)
             raise outbox.Retry(exc.message, delay) from exc
+        # Failed, but retried by the reconciler with a growing wait until the meeting starts
+        # (a fixed configuration, a host licence freed…); the secretaries are told once.
+        attempts = room.attempts + 1
+        now = timezone.now()
         OnlineRoom.objects.filter(pk=room.pk, revision=revision).update(
-            state=OnlineRoom.State.FAILED, reason=exc.message, updated_at=timezone.now()
+            state=OnlineRoom.State.FAILED, reason=exc.message, updated_at=now,
+            attempts=attempts, next_attempt_at=now + outbox.backoff(attempts),
         )
-        notify_failure(room, exc.message)
+        notify_failure(room, exc.message, still_trying=occ.start > now)
         return False
 
 
@@ -334,6 +339,13 @@ def reconcile(limit: int = 200) -> dict[str, int]:
                 planned += len(plan_meeting(meeting))
         except ActionError as exc:
             log.warning("online rooms of meeting %s cannot be planned: %s", meeting_id, exc.message)
+    # Failed rooms of sittings still to come are tried again once their backoff has passed.
+    retried = OnlineRoom.objects.filter(
+        state=OnlineRoom.State.FAILED, desired=True, next_attempt_at__lte=now,
+        occurrence__start__gt=now, occurrence__status=Occurrence.Status.SCHEDULED,
+    ).update(state=OnlineRoom.State.PENDING)
+    if retried:
+        log.info("retrying %s failed online rooms", retried)
     due = list(
         OnlineRoom.objects.due(timezone.now()).order_by("next_attempt_at").values_list("pk", "occurrence__meeting_id")[:limit]
     )
@@ -379,7 +391,8 @@ def notify_failure(room: OnlineRoom, message: str, *, still_trying: bool = False
         _("Nhà cung cấp: %(p)s") % {"p": label},
         _("Lỗi: %(m)s") % {"m": message},
         "",
-        _("Quorum vẫn đang thử lại.") if still_trying else _("Quorum đã dừng thử lại."),
+        _("Quorum vẫn đang tự thử lại (thưa dần) cho đến giờ họp; thư này chỉ gửi một lần.") if still_trying
+        else _("Quorum đã dừng thử lại."),
         _("Thư ký có thể chọn nhà cung cấp khác (Jitsi hoặc đường link) cho cuộc họp; "
           "quản trị viên kiểm tra cấu hình trong trang quản trị."),
         f"{settings.SITE_URL}/admin/online/onlineroom/{room.pk}/change/",
