@@ -87,7 +87,9 @@ with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
         print(f"serve: created database {name}")
 PYEOF
-  "$PY" manage.py migrate --no-input -v0
+  # lock_timeout: a migration that cannot get its lock fails fast instead of queueing every
+  # booking behind it (run `manage.py check_migration_locks` before a release).
+  PGOPTIONS="-c lock_timeout=${MIGRATE_LOCK_TIMEOUT:-5s}" "$PY" manage.py migrate --no-input -v0
   "$PY" manage.py createcachetable
   "$PY" manage.py collectstatic --no-input -v0
 fi
