@@ -177,7 +177,7 @@ class Sink:
         self.count = 0
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd hook
+    async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
             self.count += 1
         return "250 OK"
@@ -213,7 +213,7 @@ class Stats:
         self.status[kind][status] = self.status[kind].get(status, 0) + 1
 
 
-async def http_worker(client, world: dict, stats: Stats, stop: float, seed: int) -> None:  # noqa: ANN001
+async def http_worker(client, world: dict, stats: Stats, stop: float, seed: int) -> None:
     rng = random.Random(seed)
     kinds, weights = list(KINDS), list(KINDS.values())
     hot = [(u, r, s) for u in world["units"][:3] for r in world["rooms"][u][:2] for s in world["slots"][:4]]
@@ -285,7 +285,7 @@ async def sockets_open(args: argparse.Namespace, world: dict) -> tuple[list, dic
     sem = asyncio.Semaphore(25)
     connect_ms: list[float] = []
 
-    async def join(cookie: str):  # noqa: ANN202
+    async def join(cookie: str):
         async with sem:
             t = time.perf_counter()
             c = await LiveClient(server, world["occ"], cookie, lazy=True).connect()
@@ -297,7 +297,7 @@ async def sockets_open(args: argparse.Namespace, world: dict) -> tuple[list, dic
     return [editor, *clients], {"p50": round(pct(connect_ms, 50), 1), "p95": round(pct(connect_ms, 95), 1)}
 
 
-async def typing(editor, section: int, stop: asyncio.Event, typed: list[str]) -> None:  # noqa: ANN001
+async def typing(editor, section: int, stop: asyncio.Event, typed: list[str]) -> None:
     n = 0
     while not stop.is_set():
         piece = f"<{n}>"
