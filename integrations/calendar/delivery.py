@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import mailers, make_msgid
+from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -290,7 +290,9 @@ def send_many(ids: Iterable[int]) -> dict[int, str]:
             if d.meeting_id not in datas:
                 datas[d.meeting_id] = ical.MeetingData.cached(meetings[d.meeting_id])
                 datas[d.meeting_id].online_memo.clear()  # the join link may have changed since
-            message_id = make_msgid(domain=domain)
+            # One Message-ID per delivery row, the same on every attempt: a message re-sent after
+            # a worker died mid-send is recognisably the same message (MTAs and clients drop it).
+            message_id = f"<quorum.delivery.{d.pk}@{domain}>"
             try:
                 msg = build(d, datas[d.meeting_id])
                 msg.extra_headers["Message-ID"] = message_id
