@@ -94,6 +94,11 @@ class Consumer:
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
+    def alive(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"the huey consumer exited with {self.proc.returncode} (see its log)")
+        return True
+
     def kill(self) -> None:
         """SIGKILL: no task finishes, no lease is released, nothing is re-enqueued."""
         with contextlib.suppress(ProcessLookupError):
