@@ -49,9 +49,10 @@ async def cross_node(world: dict, a: str, b: str, front: str) -> dict:
     def server(port: str) -> types.SimpleNamespace:
         return types.SimpleNamespace(url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}")
 
-    on_a = await LiveClient(server(a), world["occ"], world["cookies"][0]).connect()
-    on_b = await LiveClient(server(b), world["occ"], world["cookies"][1]).connect()
-    via_nginx = await LiveClient(server(front), world["occ"], world["cookies"][2]).connect()
+    # The secretary edits in two tabs, one on each node; an attendee watches through nginx.
+    on_a = await LiveClient(server(a), world["occ"], world["editor"]).connect()
+    on_b = await LiveClient(server(b), world["occ"], world["editor"]).connect()
+    via_nginx = await LiveClient(server(front), world["occ"], world["cookies"][0]).connect()
     everyone = {on_a.conn, on_b.conn, via_nginx.conn}
     t = time.perf_counter()
     for c in (on_a, on_b, via_nginx):

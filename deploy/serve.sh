@@ -131,8 +131,10 @@ else
   url="http://127.0.0.1:$APP_PORT"
 fi
 
+# Ready when this node's own app server answers (nginx may also reach other nodes) and nginx does.
 for _ in $(seq 1 120); do
-  curl -fsS -o /dev/null "$url/healthz" 2>/dev/null && break
+  curl -fsS -o /dev/null "http://127.0.0.1:$APP_PORT/healthz" 2>/dev/null \
+    && curl -fsS -o /dev/null "$url/healthz" 2>/dev/null && break
   for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || die "a process exited at start: see $RUN/*.log"; done
   sleep 0.5
 done
