@@ -17,7 +17,7 @@ FIND_PYTHON = for p in "$$PYTHON" python3.14 python3.13 python3.12 python3 \
 	    echo "$$p"; exit 0; fi; \
 	done; echo "No Python 3.12 or newer found: install one, or set PYTHON=/path/to/python3.12" >&2; exit 1
 
-.PHONY: run test venv lint migrate seed worker clean bench static messages makemessages fonts
+.PHONY: run test venv lint migrate seed worker clean bench static messages makemessages fonts serve
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$($(FIND_PYTHON)) && echo "Using $$py ($$($$py --version))" && \
@@ -43,6 +43,11 @@ run: seed
 	  $(PY) manage.py run_huey --workers 2 >var/huey.log 2>&1 & \
 	  $(if $(filter 1 true yes on,$(ZOOM_FAKE)),$(PY) manage.py fake_zoom >var/fake_zoom.log 2>&1 &) \
 	  $(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve /static/ (minutes.js) with DEBUG off
+
+# The production topology on this machine (nginx, uvicorn workers, two huey consumers, one
+# scheduler) on PostgreSQL + Redis, started if not running: see "Serving in production" in README.
+serve: venv
+	deploy/serve.sh
 
 worker: venv
 	$(PY) manage.py run_huey --workers 2

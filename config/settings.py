@@ -202,7 +202,8 @@ else:
 HUEY_IMMEDIATE = envbool("HUEY_IMMEDIATE", "true" if TESTING else "false")
 if REDIS_URL:
     HUEY: dict[str, Any] = {
-        "huey_class": "huey.RedisHuey",
+        # RedisHuey + one enqueue per periodic task per minute across nodes (config/hueyclass.py).
+        "huey_class": "config.hueyclass.ClusterRedisHuey",
         "name": os.getenv("HUEY_NAME", "quorum"),
         "url": REDIS_URL,
     }
@@ -558,3 +559,35 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "meetings.api.schema.add_error_responses",
 ]
+
+# --- Production operations (issue 13): request ids, JSON logs, probes, metrics, retention ---
+# First in the chain: the request id tags every log record; a lost database answers 503.
+MIDDLEWARE[:0] = ["config.middleware.RequestIdMiddleware", "config.middleware.DatabaseUnavailableMiddleware"]
+# LOG_FORMAT=json (default in production mode) writes one JSON object per line with request_id.
+LOG_FORMAT = os.getenv("LOG_FORMAT", "text" if (EMBEDDED or TESTING) else "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+    # One line per request (method, path, status, duration_ms, user_id): ACCESS_LOG=1.
+    "loggers": {"quorum.request": {"level": "INFO" if envbool("ACCESS_LOG", "false") else "WARNING"}},
+}
+# /readyz bounds: beyond any of them this node answers 503 and leaves the load balancer.
+READY_MAX_QUEUE = envint("READY_MAX_QUEUE", 5000)  # huey tasks waiting
+READY_MAX_QUEUE_LAG = envint("READY_MAX_QUEUE_LAG", 120)  # seconds the minute heartbeat ran late
+READY_MAX_OUTBOX = envint("READY_MAX_OUTBOX", 1000)  # outbox rows due
+READY_MAX_OUTBOX_AGE = envint("READY_MAX_OUTBOX_AGE", 900)  # seconds the oldest due row waits
+READY_MAX_FAILED_ROOMS = envint("READY_MAX_FAILED_ROOMS", 50)  # failed online rooms still to come
+# Retention: finished outbox rows, failed ones (kept longer for diagnosis), and the
+# invitation deliveries of meetings that ended this long ago.
+OUTBOX_RETENTION_DAYS = envint("OUTBOX_RETENTION_DAYS", 30)
+OUTBOX_FAILED_RETENTION_DAYS = envint("OUTBOX_FAILED_RETENTION_DAYS", 180)
+DELIVERY_RETENTION_DAYS = envint("DELIVERY_RETENTION_DAYS", 365)

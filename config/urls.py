@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from config import health, metrics
 from meetings import views as meeting_views
 from minutes import views_index as minutes_views
 
@@ -19,9 +20,13 @@ admin.site.index_title = _("Quản lý đơn vị, phòng họp và người dù
 # One way in (D1): the admin's login page sends to allauth's (rate limits, lockout, MFA).
 admin.site.login = secure_admin_login(admin.site.login)
 
+handler500 = "config.middleware.server_error"  # a database outage answers 503, not 500
+
 urlpatterns = [
     path("", meeting_views.home, name="home"),
-    path("healthz", meeting_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),

@@ -64,7 +64,11 @@ class Clash:
 
 
 class BookingConflict(Exception):
-    def __init__(self, clashes: list[Clash]) -> None:
+    def __init__(self, clashes: list[Clash], stage: str = "check") -> None:
+        # Counted here, the one place every refusal passes (stage: pre-check or database race).
+        from config.metrics import BOOKING_CONFLICTS
+
+        BOOKING_CONFLICTS.labels(stage).inc()
         self.clashes = sorted(clashes, key=lambda c: (c.occurrence_start, c.room.pk))
         first = self.clashes[0].sentence() if self.clashes else ""
         more = len(self.clashes) - 1
@@ -194,7 +198,7 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
                 raise
             if attempt == 2:
                 p = planned[0]
-                raise BookingConflict([Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))]) from None
+                raise BookingConflict([Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))], "race") from None
         except IntegrityError as exc:
             if not is_overlap_violation(exc):
                 raise
@@ -202,7 +206,7 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
             if not clashes:
                 p = planned[0]
                 clashes = [Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))]
-            raise BookingConflict(clashes) from None
+            raise BookingConflict(clashes, "race") from None
     result: list[Booking] = [None] * len(bookings)  # type: ignore[list-item]
     for i, booking in zip(order, created, strict=True):
         result[i] = booking

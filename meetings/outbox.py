@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -185,10 +186,18 @@ def drain(limit: int = 200) -> int:
     return len(ids)
 
 
-def purge(older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete rows finished successfully long ago; failed rows stay for the admins."""
+def purge(older_than: timedelta | None = None, failed_older_than: timedelta | None = None) -> int:
+    """Retention: rows finished successfully are deleted after OUTBOX_RETENTION_DAYS; failed
+    rows stay longer (OUTBOX_FAILED_RETENTION_DAYS) so the admins can see what went wrong."""
+    from django.conf import settings
+
     from meetings.models import OutboxMessage
 
-    cutoff = timezone.now() - older_than
-    deleted, _ = OutboxMessage.objects.filter(status=OutboxMessage.Status.DONE, done_at__lt=cutoff).delete()
+    now = timezone.now()
+    done_cutoff = now - (older_than or timedelta(days=settings.OUTBOX_RETENTION_DAYS))
+    failed_cutoff = now - (failed_older_than or timedelta(days=settings.OUTBOX_FAILED_RETENTION_DAYS))
+    deleted, _ = OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.Status.DONE, done_at__lt=done_cutoff)
+        | Q(status=OutboxMessage.Status.FAILED, done_at__lt=failed_cutoff)
+    ).delete()
     return deleted

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -40,12 +39,3 @@ def home(request: HttpRequest) -> HttpResponse:
     occurrences = upcoming_for(user) if user.is_authenticated else []
     return render(request, "home.html", {"occurrences": occurrences, "days": HOME_DAYS})
 
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness + database reachability, for load balancers and `make run`."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # the probe must answer, whatever is wrong
-        return JsonResponse({"status": "error", "database": str(exc)}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

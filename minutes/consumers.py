@@ -32,6 +32,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from config import metrics
 from meetings.api import parsers as safe_json
 from meetings.models import Membership, Occurrence
 from minutes import actions, documents, presence, revocation
@@ -151,6 +152,8 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         await hub().join(self.user_room, self)
         await store.join(self.room, self.conn, self.info)
         self.joined = True
+        metrics.WEBSOCKET_CONNECTIONS.inc()
+        metrics.WEBSOCKET_OPENED.inc()
         # Announce first (the others are waiting for it), then build this socket's snapshot.
         await self.group({"type": "presence", "event": "join", "who": self.info})
         await self.send_json({
@@ -174,6 +177,7 @@ class MinutesConsumer(AsyncWebsocketConsumer):
             pruner.cancel()
         if self.joined:
             self.joined = False
+            metrics.WEBSOCKET_CONNECTIONS.dec()
             with contextlib.suppress(Exception):  # Redis away: the entry expires by itself
                 await presence.store().leave(self.room, self.conn)
                 await self.group({"type": "presence", "event": "leave", "conns": [self.conn]})

@@ -37,10 +37,10 @@ class Hub:
             if self.channel is None:
                 self.channel = await self.layer.new_channel()
                 self.reader = asyncio.create_task(self._read(self.channel))
-            if room not in self.rooms:
-                self.rooms[room] = set()
-                await self.layer.group_add(room, self.channel)
-            self.rooms[room].add(listener)
+            # group_add on every join, not only the room's first: it is idempotent, and after a
+            # Redis restart (groups lost) the sockets that reconnect put this process back.
+            await self.layer.group_add(room, self.channel)
+            self.rooms.setdefault(room, set()).add(listener)
 
     async def leave(self, room: str, listener: Listener) -> None:
         async with self.lock:
@@ -50,7 +50,8 @@ class Hub:
             listeners.discard(listener)
             if not listeners:
                 del self.rooms[room]
-                await self.layer.group_discard(room, self.channel)
+                with contextlib.suppress(Exception):  # Redis away: the group expires by itself
+                    await self.layer.group_discard(room, self.channel)
             if not self.rooms and self.reader is not None:
                 # Nobody left in this process: stop reading (and let test event loops close cleanly).
                 self.reader.cancel()

@@ -18,11 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import mailers, make_msgid
+from django.core.mail import mailers
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config import metrics
 from integrations.calendar import feeds, ical, mail, versions
 from integrations.calendar.models import Delivery, Version
 from meetings import outbox
@@ -327,7 +328,9 @@ def send_many(ids: Iterable[int]) -> dict[int, str]:
             if d.meeting_id not in datas:
                 datas[d.meeting_id] = ical.MeetingData.cached(meetings[d.meeting_id])
                 datas[d.meeting_id].online_memo.clear()  # the join link may have changed since
-            message_id = make_msgid(domain=domain)
+            # One Message-ID per delivery row, the same on every attempt: a message re-sent after
+            # a worker died mid-send is recognisably the same message (MTAs and clients drop it).
+            message_id = f"<quorum.delivery.{d.pk}@{domain}>"
             try:
                 msg = build(d, datas[d.meeting_id])
                 msg.extra_headers["Message-ID"] = message_id
@@ -348,6 +351,7 @@ def send_many(ids: Iterable[int]) -> dict[int, str]:
                 last_error="", message_id=message_id,
             )
             result[d.pk] = Delivery.Status.SENT
+            metrics.INVITATIONS.labels("sent").inc()
     finally:
         if connected:
             mailer.close()
@@ -400,8 +404,10 @@ def _fail(d: Delivery, error: str, *, permanent: bool, token: str) -> tuple[str,
     the delay in seconds for the caller to schedule the retry)."""
     log.warning("invitation %s to %s failed (attempt %s): %s", d.pk, d.attendee.email, d.attempts, error)
     if permanent or d.attempts >= MAX_ATTEMPTS:
+        metrics.INVITATIONS.labels("failed").inc()
         _finish(d, Delivery.Status.FAILED, error, token)
         return Delivery.Status.FAILED, None
+    metrics.INVITATIONS.labels("retry").inc()
     delay = backoff(d.attempts)
     Delivery.objects.filter(pk=d.pk, claim=token).update(
         status=Delivery.Status.QUEUED, locked_until=None, last_error=error[:2000],
@@ -417,3 +423,16 @@ def resend_due(limit: int = 500) -> int:
     for i in range(0, len(ids), size):
         send_many(ids[i:i + size])
     return len(ids)
+
+
+def purge(older_than: timedelta | None = None) -> int:
+    """Retention: delete the finished delivery rows of meetings whose last sitting ended more
+    than DELIVERY_RETENTION_DAYS ago. Rows of meetings still to come are kept (they decide
+    "first invitation or update" and the sequence), and so are rows still being sent."""
+    cutoff = timezone.now() - (older_than or timedelta(days=settings.DELIVERY_RETENTION_DAYS))
+    ended = Meeting.objects.annotate(last_end=Max("occurrences__end")).filter(last_end__lt=cutoff)
+    deleted, _ = Delivery.objects.filter(
+        meeting__in=ended.values("pk"),
+        status__in=[Delivery.Status.SENT, Delivery.Status.FAILED, Delivery.Status.SUPERSEDED],
+    ).delete()
+    return deleted

@@ -38,3 +38,9 @@ def send_reminders() -> int:
 def refresh_feed_fragments() -> int:
     """Keep every meeting in the feed window serialised (see feeds.refresh_stale)."""
     return feeds.refresh_stale()
+
+
+@db_periodic_task(crontab(hour="3", minute="41"))
+def purge_deliveries() -> int:
+    """Retention of invitation records (see delivery.purge)."""
+    return delivery.purge()

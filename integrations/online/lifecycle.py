@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import mail_admins, send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,6 +44,7 @@ LINK_CHANGED = "online_link_changed"
 EVENTS = {"created", "updated", "cancelled", "occurrence_updated", "occurrence_cancelled"}
 LEASE = timedelta(minutes=3)
 NOTIFY_AFTER_ATTEMPTS = 5
+ROOM_BACKOFF_CAP = timedelta(minutes=10)
 
 
 class Busy(Exception):
@@ -167,6 +168,11 @@ def _facts(room_id: int, **fields: Any) -> None:
     OnlineRoom.objects.filter(pk=room_id).update(**fields, updated_at=timezone.now())
 
 
+def room_backoff(attempts: int) -> timedelta:
+    """30 s, 1, 2, 4, 8 min, then every 10 min: a link should not wait an hour after Zoom is back."""
+    return min(outbox.backoff(attempts), ROOM_BACKOFF_CAP)
+
+
 def sync_room(room_id: int) -> bool:
     """Bring one pending room in line at its provider. True if it is now ready.
 
@@ -247,16 +253,27 @@ def _sync(room_id: int) -> bool:
         return bool(done)
     except ProviderError as exc:
         if exc.temporary:
-            attempts = room.attempts + 1
-            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else outbox.backoff(attempts)
-            _facts(room.pk, attempts=F("attempts") + 1, reason=exc.message, next_attempt_at=timezone.now() + delay)
+            if exc.retry_after:
+                # Rate limited: the provider said when; waiting is not a failure, so the
+                # backoff of later errors does not grow with it.
+                attempts = room.attempts
+                delay = timedelta(seconds=exc.retry_after)
+            else:
+                attempts = room.attempts + 1
+                delay = room_backoff(attempts)
+            _facts(room.pk, attempts=attempts, reason=exc.message, next_attempt_at=timezone.now() + delay)
             if attempts == NOTIFY_AFTER_ATTEMPTS:
                 notify_failure(room, exc.message, still_trying=True)
             raise outbox.Retry(exc.message, delay) from exc
+        # Failed, but retried by the reconciler with a growing wait until the meeting starts
+        # (a fixed configuration, a host licence freed…); the secretaries are told once.
+        attempts = room.attempts + 1
+        now = timezone.now()
         OnlineRoom.objects.filter(pk=room.pk, revision=revision).update(
-            state=OnlineRoom.State.FAILED, reason=exc.message, updated_at=timezone.now()
+            state=OnlineRoom.State.FAILED, reason=exc.message, updated_at=now,
+            attempts=attempts, next_attempt_at=now + room_backoff(attempts),
         )
-        notify_failure(room, exc.message)
+        notify_failure(room, exc.message, still_trying=occ.start > now)
         return False
 
 
@@ -334,6 +351,13 @@ def reconcile(limit: int = 200) -> dict[str, int]:
                 planned += len(plan_meeting(meeting))
         except ActionError as exc:
             log.warning("online rooms of meeting %s cannot be planned: %s", meeting_id, exc.message)
+    # Failed rooms of sittings still to come are tried again once their backoff has passed.
+    retried = OnlineRoom.objects.filter(
+        state=OnlineRoom.State.FAILED, desired=True, next_attempt_at__lte=now,
+        occurrence__start__gt=now, occurrence__status=Occurrence.Status.SCHEDULED,
+    ).update(state=OnlineRoom.State.PENDING)
+    if retried:
+        log.info("retrying %s failed online rooms", retried)
     due = list(
         OnlineRoom.objects.due(timezone.now()).order_by("next_attempt_at").values_list("pk", "occurrence__meeting_id")[:limit]
     )
@@ -389,7 +413,8 @@ def notify_failure(room: OnlineRoom, message: str, *, still_trying: bool = False
         _("Nhà cung cấp: %(p)s") % {"p": label},
         _("Lỗi: %(m)s") % {"m": message},
         "",
-        _("Quorum vẫn đang thử lại.") if still_trying else _("Quorum đã dừng thử lại."),
+        _("Quorum vẫn đang tự thử lại (thưa dần) cho đến giờ họp; thư này chỉ gửi một lần.") if still_trying
+        else _("Quorum đã dừng thử lại."),
         _("Thư ký có thể chọn nhà cung cấp khác (Jitsi hoặc đường link) cho cuộc họp; "
           "quản trị viên kiểm tra cấu hình trong trang quản trị."),
         f"{settings.SITE_URL}/admin/online/onlineroom/{room.pk}/change/",

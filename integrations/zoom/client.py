@@ -34,6 +34,7 @@ from zoomus import ZoomClient
 from zoomus import util as zoomus_util
 from zoomus.client import COMPONENT_CLASSES
 
+from config import metrics
 from integrations.online.registry import ProviderError
 
 log = logging.getLogger(__name__)
@@ -250,8 +251,10 @@ class ZoomAPI:
             try:
                 resp = fn(client)
             except requests.Timeout:
+                metrics.ZOOM_ERRORS.labels(op, "timeout").inc()
                 raise ZoomError(_("Zoom không trả lời kịp (%(op)s).") % {"op": op}, temporary=True) from None
             except requests.RequestException as exc:
+                metrics.ZOOM_ERRORS.labels(op, "network").inc()
                 raise ZoomError(_("Không kết nối được Zoom (%(op)s): %(e)s") % {"op": op, "e": type(exc).__name__},
                                 temporary=True) from None
             if resp.status_code in ok:
@@ -260,7 +263,12 @@ class ZoomAPI:
             if resp.status_code == 401 and code == 124 and attempt == 0:
                 rejected = entry["access_token"]  # expired or replaced: fetch once more
                 continue
-            raise self._error(op, resp)
+            error = self._error(op, resp)
+            metrics.ZOOM_ERRORS.labels(op, str(resp.status_code)).inc()
+            if resp.status_code == 429:
+                metrics.ZOOM_RATE_LIMIT_WAITS.inc()
+                metrics.ZOOM_RATE_LIMIT_SECONDS.inc(error.retry_after or 0)
+            raise error
         raise AssertionError("unreachable")
 
     def _error(self, op: str, resp: requests.Response) -> ZoomError:

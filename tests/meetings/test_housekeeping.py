@@ -47,3 +47,16 @@ def test_purge_deletes_only_old_finished_outbox_rows(org):
     remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
     assert old_done.pk not in remaining
     assert {kept_failed.pk, recent_done.pk, pending.pk} <= remaining
+
+
+def test_failed_outbox_rows_are_kept_longer_then_purged(org, settings):
+    settings.OUTBOX_RETENTION_DAYS = 30
+    settings.OUTBOX_FAILED_RETENTION_DAYS = 180
+    meeting = _meeting(org)
+    now = timezone.now()
+    failed_recent = OutboxMessage.objects.create(topic="x", meeting=meeting, status="failed", done_at=now - timedelta(days=100))
+    failed_old = OutboxMessage.objects.create(topic="x", meeting=meeting, status="failed", done_at=now - timedelta(days=200))
+    done_old = OutboxMessage.objects.create(topic="x", meeting=meeting, status="done", done_at=now - timedelta(days=31))
+    assert outbox.purge() == 2
+    remaining = set(OutboxMessage.objects.values_list("pk", flat=True))
+    assert failed_recent.pk in remaining and not {failed_old.pk, done_old.pk} & remaining

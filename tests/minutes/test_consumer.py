@@ -211,3 +211,17 @@ async def test_presence_of_a_silent_client_expires(org, briefing, settings):
         pytest.fail("the silent client's presence never expired")
     await watcher.disconnect()
     await silent.disconnect()
+
+
+async def test_open_sockets_are_counted_in_the_metrics(org, briefing):
+    from config import metrics
+
+    before = metrics.WEBSOCKET_CONNECTIONS._value.get()
+    opened = metrics.WEBSOCKET_OPENED._value.get()
+    sec, _init = await joined(org.secretary, briefing.occurrence.pk)
+    chair, _init = await joined(org.leader, briefing.occurrence.pk)
+    assert metrics.WEBSOCKET_CONNECTIONS._value.get() == before + 2
+    assert metrics.WEBSOCKET_OPENED._value.get() == opened + 2
+    await sec.disconnect()
+    await chair.disconnect()
+    assert metrics.WEBSOCKET_CONNECTIONS._value.get() == before

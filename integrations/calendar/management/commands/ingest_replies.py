@@ -45,9 +45,15 @@ def _imap_messages() -> list[bytes]:
     if not host:
         raise CommandError("Set INVITATIONS_IMAP_HOST (and _USER, _PASSWORD) to read a mailbox.")
     port = int(os.getenv("INVITATIONS_IMAP_PORT", "993"))
-    client = imaplib.IMAP4_SSL(host, port) if port == 993 else imaplib.IMAP4(host, port)
     try:
-        client.login(os.getenv("INVITATIONS_IMAP_USER", ""), os.getenv("INVITATIONS_IMAP_PASSWORD", ""))
+        client = imaplib.IMAP4_SSL(host, port) if port == 993 else imaplib.IMAP4(host, port)
+    except OSError as exc:
+        raise CommandError(f"Cannot connect to the IMAP server {host}:{port}: {exc}") from None
+    try:
+        try:
+            client.login(os.getenv("INVITATIONS_IMAP_USER", ""), os.getenv("INVITATIONS_IMAP_PASSWORD", ""))
+        except imaplib.IMAP4.error as exc:
+            raise CommandError(f"The IMAP server {host}:{port} refused the login (INVITATIONS_IMAP_USER/_PASSWORD): {exc}") from None
         client.select(os.getenv("INVITATIONS_IMAP_MAILBOX", "INBOX"))
         _typ, data = client.search(None, "UNSEEN")
         found = []

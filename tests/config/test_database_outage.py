@@ -1,0 +1,72 @@
+"""A lost database answers 503 with a Vietnamese page (or JSON for the API), then recovers."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def db_down(monkeypatch):
+    """Every query fails as it does when PostgreSQL is away."""
+    from django.db.backends.utils import CursorWrapper
+
+    state = {"down": True}
+    real = CursorWrapper.execute
+
+    def execute(self, sql, params=None):
+        if state["down"]:
+            raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+        return real(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", execute)
+    return state
+
+
+def test_pages_answer_503_in_vietnamese_and_work_again_afterwards(org, db_down):
+    db_down["down"] = False
+    client = Client(raise_request_exception=False)
+    client.force_login(org.secretary)
+    db_down["down"] = True
+    response = client.get("/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = response.content.decode()
+    assert "Hệ thống tạm thời gián đoạn" in body and "không truy cập được cơ sở dữ liệu" in body
+    assert response["X-Request-ID"] in body
+
+    db_down["down"] = False
+    assert client.get("/").status_code == 200
+
+
+def test_an_outage_outside_the_view_reaches_handler500_and_still_answers_503(rf):
+    from django.db import InterfaceError
+
+    from config.middleware import server_error
+
+    request = rf.get("/")
+    try:
+        raise InterfaceError("connection already closed")  # e.g. saving the session afterwards
+    except InterfaceError:
+        response = server_error(request)
+    assert response.status_code == 503 and "Hệ thống tạm thời gián đoạn" in response.content.decode()
+    try:
+        raise ValueError("a real bug")
+    except ValueError:
+        assert server_error(request).status_code == 500
+
+
+def test_the_api_answers_json_503(org, db_down):
+    db_down["down"] = False
+    client = Client(raise_request_exception=False)
+    client.force_login(org.secretary)
+    db_down["down"] = True
+    response = client.get("/api/v1/meetings/")
+    assert response.status_code == 503
+    assert response.json()["error"] == "database_unavailable"
+    assert "cơ sở dữ liệu" in response.json()["message"]
+    db_down["down"] = False
+    assert client.get("/api/v1/meetings/").status_code == 200

@@ -1,0 +1,118 @@
+"""`make serve` for real: nginx in front of two uvicorn workers and two huey consumers, on
+the test's PostgreSQL database and Redis. One bounded start, several checks, one stop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from email.message import Message
+from pathlib import Path
+
+import pytest
+import websockets
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.IS_POSTGRES or not settings.REDIS_URL, reason="needs PostgreSQL and Redis"),
+    pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs it)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def get(url: str, data: bytes | None = None) -> tuple[int, Message, bytes]:
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+@pytest.fixture
+def served(tmp_path):
+    serve_port, app_port = free_port(), free_port()
+    env = {
+        **os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+        "SERVE_PORT": str(serve_port), "APP_PORT": str(app_port), "WEB_WORKERS": "2", "HUEY_WORKERS": "1",
+        "SERVE_RUN_DIR": str(tmp_path / "run"), "STATIC_ROOT": str(tmp_path / "static"),
+        "HUEY_NAME": f"serve-test-{app_port}", "SECRET_KEY": "serve-test-" + "x" * 40,
+    }
+    env.pop("QUORUM_TESTING", None)
+    proc = subprocess.Popen([str(ROOT / "deploy/serve.sh")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if "serve: ready on" in line or time.monotonic() > deadline:
+            break
+    assert any("serve: ready on" in x for x in lines), "".join(lines)
+    try:
+        yield {"url": f"http://127.0.0.1:{serve_port}", "ws": f"ws://127.0.0.1:{serve_port}",
+               "run": tmp_path / "run", "proc": proc}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+
+
+def test_make_serve_topology(served):
+    url, run = served["url"], served["run"]
+    status, headers, body = get(url + "/healthz")
+    assert status == 200 and headers["Server"] == "nginx"
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])  # nginx's $request_id, kept by Django
+
+    status, _h, body = get(url + "/readyz")
+    checks = json.loads(body)["checks"]
+    assert status == 200, checks
+    assert checks["redis"] == {"ok": True} and checks["database"] == {"ok": True}
+
+    status, headers, body = get(url + "/static/minutes/minutes.js")
+    assert status == 200 and "javascript" in headers["Content-Type"] and len(body) > 1000
+
+    status, _h, _b = get(url + "/healthz", data=b"x" * (21 * 1024 * 1024))
+    assert status == 413  # nginx's body-size limit, before any app server sees it
+
+    async def websocket_through_nginx() -> int:
+        async with websockets.connect(served["ws"] + "/ws/minutes/1/", origin=url) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)
+            return closed.value.rcvd.code
+
+    assert asyncio.run(websocket_through_nginx()) == 4401  # upgraded, then refused: not logged in
+
+    status, _h, body = get(url + "/metrics")
+    text = body.decode()
+    assert status == 200 and "quorum_http_responses_total" in text and "quorum_outbox_backlog" in text
+
+    huey_logs = [(run / f"huey-{i}.log").read_text() for i in (1, 2)]
+    assert [("Periodic tasks are enabled" in log) for log in huey_logs] == [True, False]
+    assert all("Periodic tasks are disabled" in log for log in huey_logs[1:])
+    assert (run / "uvicorn.log").read_text().count("Started server process") == 2
+    line = next(x for x in huey_logs[0].splitlines() if x.startswith("{"))
+    assert json.loads(line)["logger"].startswith("huey")  # structured logs in production mode
