@@ -10,3 +10,4 @@ class AccountsConfig(AppConfig):
 
         signals.connect_user_roles()
         from accounts import schema  # noqa: F401  (registers the OpenAPI token scheme)
+        from accounts import token_signals  # noqa: F401 - forgets cached API tokens on change

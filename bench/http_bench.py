@@ -1,0 +1,382 @@
+"""The code of bench/http.py (see its docstring); kept apart so that bench/http.py stays a
+short entry point that other bench scripts never import in place of the standard `http`."""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote, urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import availability as ba  # noqa: E402 - after sys.path
+
+APP_NAME = f"quorum-bench-http-{os.getpid()}"
+
+
+def _pct(values: list[float], p: float) -> float:
+    return ba._pct(values, p) if values else float("nan")
+
+
+# --- server and watcher -------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, app_dir: Path, env: dict[str, str], workers: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        fd = self.sock.fileno()
+        self.log = open(f"/tmp/quorum-bench-http-{os.getpid()}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(fd), "--workers", str(workers),
+             "--lifespan", "off", "--log-level", "warning", "--no-access-log", "--backlog", "2048"],
+            cwd=app_dir, env=env, pass_fds=(fd,), stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}, see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)  # polling interval while the workers boot
+        raise TimeoutError("uvicorn did not answer /healthz")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.sock.close()
+        self.log.close()
+
+
+class Watch(threading.Thread):
+    """Peak sessions of the servers (by application name) on the bench database."""
+
+    def __init__(self, url: str, db_name: str) -> None:
+        super().__init__(daemon=True)
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.db_name = db_name
+        self.peak = 0
+        self.stopped = threading.Event()
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+                                 [self.db_name, APP_NAME]).fetchone()[0]
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            self.peak = max(self.peak, self.count())
+            self.stopped.wait(0.005)
+
+
+class Client:
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self._do("GET", path, None)
+
+    def post(self, path: str, body: dict) -> tuple[int, bytes]:
+        return self._do("POST", path, json.dumps(body))
+
+    def _do(self, method: str, path: str, body: str | None) -> tuple[int, bytes]:
+        try:
+            self.conn.request(method, path, body=body, headers=self.headers)
+            r = self.conn.getresponse()
+            return r.status, r.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            raise
+
+
+# --- phases ---------------------------------------------------------------------------------
+
+
+def questions(data: dict, n: int, weeks: int) -> list[tuple[datetime, datetime, int]]:
+    import random
+
+    rng = random.Random(7)
+    out = []
+    for _ in range(n):
+        day = data["first_monday"] + timedelta(days=rng.randrange(weeks * 7 - 7))
+        while day.weekday() > 4:
+            day += timedelta(days=1)
+        start = datetime.combine(day, datetime.min.time(), ba.TZ).replace(hour=rng.randrange(7, 16), minute=rng.choice([0, 30]))
+        out.append((start, start + timedelta(minutes=60), rng.randrange(5, 41)))
+    return out
+
+
+def avail_path(q: tuple[datetime, datetime, int]) -> str:
+    start, end, people = q
+    return f"/api/v1/availability/?start={quote(start.isoformat())}&end={quote(end.isoformat())}&people={people}"
+
+
+def one_client(port: int, token: str, paths: list[str], warm: int = 10) -> tuple[list[float], list[bytes], list[int]]:
+    c = Client(port, token)
+    times, bodies, bad = [], [], []
+    for i, path in enumerate(paths[:warm] + paths):
+        t = time.perf_counter()
+        status, body = c.get(path)
+        elapsed = (time.perf_counter() - t) * 1000
+        if status != 200:
+            bad.append(status)
+        if i >= warm:
+            times.append(elapsed)
+            bodies.append(body)
+    return times, bodies, bad
+
+
+def sql_floor(url: str, secretary_id: int, qs: list[tuple[datetime, datetime, int]]) -> list[float]:
+    """The question as one hand-written query (the faster formulation of bench/availability.py),
+    one round trip each, from this process."""
+    import psycopg
+
+    sql = ba.RAW_SQL["last booking before end (btree)"]
+    times = []
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for i, (start, end, people) in enumerate(qs[:10] + qs):
+            t = time.perf_counter()
+            cur.execute(sql, {"people": people, "user": secretary_id, "start": start, "end": end})
+            cur.fetchall()
+            if i >= 10:
+                times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def throughput(port: int, token: str, paths: list[str], clients: int, seconds: float) -> tuple[int, list[int], float]:
+    done = [0] * clients
+    bad: list[int] = []
+    stop = threading.Event()
+    barrier = threading.Barrier(clients + 1)
+
+    def run(k: int) -> None:
+        c = Client(port, token)
+        c.get(paths[k])  # connect and warm before the clock
+        barrier.wait()
+        i = k
+        while not stop.is_set():
+            status, _ = c.get(paths[i % len(paths)])
+            if status != 200:
+                bad.append(status)
+            done[k] += 1
+            i += clients
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)  # the measurement window
+    stop.set()
+    for t in threads:
+        t.join()
+    return sum(done), bad, time.perf_counter() - began
+
+
+def bookings(port: int, plans: list[dict], tokens: dict[int, str], codes: dict[int, str]) -> dict:
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(plans) + 1)
+    spans: list[tuple[float, float]] = []
+
+    def body(plan: dict, room: int, start: datetime) -> dict:
+        return {"title": "Họp", "organizing_unit": codes[plan["unit"]], "start": start.isoformat(),
+                "end": (start + ba.MEETING).isoformat(), "rooms": [{"room": room}]}
+
+    def run(plan: dict) -> None:
+        c = Client(port, tokens[plan["secretary"]])
+        status, content = c.post("/api/v1/meetings/", body(plan, *plan["warm_up"]))
+        assert status == 201, content[:300]
+        barrier.wait()
+        began = time.perf_counter()
+        mine = []
+        for room, start in plan["attempts"]:
+            t = time.perf_counter()
+            status, _ = c.post("/api/v1/meetings/", body(plan, room, start))
+            mine.append((status, (time.perf_counter() - t) * 1000))
+        with lock:
+            results.extend(mine)
+            spans.append((began, time.perf_counter()))
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in plans]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    for t in threads:
+        t.join()
+    wall = max(e for _, e in spans) - min(b for b, _ in spans)
+    statuses = [s for s, _ in results]
+    return {"ok": statuses.count(201), "refused": statuses.count(409), "other": [s for s in statuses if s not in (201, 409)],
+            "wall": wall, "latency": [ms for _, ms in results]}
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--bookings-per-client", type=int, default=60)
+    parser.add_argument("--contested", type=float, default=0.1)
+    parser.add_argument("--rooms-per-unit", type=int, default=20)
+    parser.add_argument("--weeks", type=int, default=26)
+    parser.add_argument("--app-dir", type=Path, default=ROOT)
+    parser.add_argument("--env", action="append", default=[], help="K=V for the servers' environment")
+    parser.add_argument("--answers", type=Path, help="store availability answers here, or compare with them")
+    parser.add_argument("--label", default="")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL=postgres://… (the bench runs on PostgreSQL only).")
+    redis_url = os.environ.get("REDIS_URL", "")
+    name = os.environ.get("BENCH_DATABASE_NAME", "quorum_bench")
+    bench_url = urlunparse(urlparse(url)._replace(path=f"/{name}")) if args.reuse else ba.create_database(url, name)
+    print(f"host: {os.cpu_count()} CPUs, load {ba.loadavg()}; serving {args.app_dir} {args.label} {' '.join(args.env)}")
+    ba.setup_django(bench_url)  # this process: seeding, tokens, checks (bench.settings)
+    from accounts.models import ApiToken
+    from integrations.calendar.models import FeedToken
+    from meetings.models import Room
+
+    if args.reuse:
+        data = ba.load_data()
+    else:
+        ns = argparse.Namespace(rooms_per_unit=args.rooms_per_unit, weeks=args.weeks)
+        data = ba.seed(ns)
+        print(f"seeded {len(data['rooms'])} rooms, {data['occurrences']:,} booked occurrences in {data['seconds']:.0f} s")
+    unit = data["units"][3]
+    secretary = data["secretaries"][unit.pk]
+    _, token = ApiToken.issue(secretary, "bench-http")
+    room = Room.objects.filter(unit=unit).order_by("name").first()
+    _, feed = FeedToken.issue(secretary, FeedToken.Kind.ROOM, room=room)
+    qs = questions(data, args.queries, args.weeks)
+    week = data["first_monday"] + timedelta(weeks=2)
+    cal_from = datetime.combine(week, datetime.min.time(), ba.TZ)
+    cal = f"/api/v1/calendar/?from={quote(cal_from.isoformat())}&to={quote((cal_from + timedelta(days=7)).isoformat())}"
+
+    booking_args = argparse.Namespace(clients=args.clients, bookings_per_client=args.bookings_per_client, contested=args.contested)
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from meetings.models import Booking
+
+    last = timezone.localtime(Booking.objects.aggregate(last=Max("start"))["last"]).date()
+    plans = ba._plans(booking_args, data, last + timedelta(days=14 - last.weekday()))
+    tokens = {p["secretary"]: ApiToken.issue(data["secretaries"][p["unit"]], "bench-http")[1] for p in plans}
+    codes = {u.pk: u.code for u in data["units"]}
+    from django.db import connections
+
+    connections.close_all()
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": bench_url, "DEBUG": "false",
+           "SECRET_KEY": secrets.token_urlsafe(50), "PGAPPNAME": APP_NAME, "HUEY_NAME": APP_NAME,
+           "CACHE_PREFIX": APP_NAME, "LOG_LEVEL": "ERROR", "HUEY_IMMEDIATE": "false"}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    for kv in args.env:
+        k, _, v = kv.partition("=")
+        env[k] = v
+    for k in ("QUORUM_TESTING", "QUORUM_EMBEDDED"):
+        env.pop(k, None)
+    dsn = urlunparse(urlparse(url)._replace(path=f"/{name}"))
+    watch = Watch(dsn, name)
+    server = Server(args.app_dir, env, args.workers)
+    watch.start()
+    out: dict = {}
+    try:
+        load = ba.loadavg()
+        times, bodies, bad = one_client(server.port, token, [avail_path(q) for q in qs])
+        floor = sql_floor(dsn, secretary.pk, qs)
+        out["avail"] = (times, floor, bad, load)
+        if args.answers:
+            answers = [json.loads(b) for b in bodies]
+            if args.answers.exists():
+                stored = json.loads(args.answers.read_text())
+                same = sum(a == b for a, b in zip(answers, stored, strict=True))
+                print(f"answers: {same}/{len(answers)} identical to {args.answers}")
+            else:
+                args.answers.write_text(json.dumps(answers))
+                print(f"answers stored in {args.answers}")
+        for label, path in (("meeting list (limit 50)", "/api/v1/meetings/?limit=50"), ("calendar API, one week", cal),
+                            ("room ICS feed", f"/feeds/{feed}.ics")):
+            load = ba.loadavg()
+            t, _b, bad = one_client(server.port, token, [path] * 100)
+            out[label] = (t, bad, load)
+        load = ba.loadavg()
+        n, bad, wall = throughput(server.port, token, [avail_path(q) for q in qs], args.clients, args.seconds)
+        out["rps"] = (n / wall, bad, load)
+        load = ba.loadavg()
+        out["book"] = (bookings(server.port, plans, tokens, codes), load)
+        peak_now = watch.peak
+    finally:
+        watch.stopped.set()
+        server.stop()
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        doubles = conn.execute("""
+            SELECT count(*) FROM meetings_booking a JOIN meetings_booking b
+              ON a.room_id = b.room_id AND a.id < b.id AND a.status = 'confirmed' AND b.status = 'confirmed'
+             AND a.blocked_start < b.blocked_end AND b.blocked_start < a.blocked_end""").fetchone()[0]
+    if redis_url:
+        import redis
+
+        r = redis.Redis.from_url(redis_url)
+        for key in r.scan_iter(f"*{APP_NAME}*"):
+            r.delete(key)
+    if not args.keep and not args.reuse:
+        ba.drop_database(url, name)
+
+    times, floor, bad, load = out["avail"]
+    b, bload = out["book"]
+    print()
+    print(f"| {args.label or 'Quorum'} (load avg at each phase) | value |")
+    print("|---|---|")
+    print(f"| availability, 1 client, p50 / p95 (load {load}) | {_pct(times, 50):.1f} / {_pct(times, 95):.1f} ms"
+          f"{f' ({len(bad)} non-200)' if bad else ''} |")
+    print(f"| SQL floor of the same questions, p50 / p95 | {_pct(floor, 50):.1f} / {_pct(floor, 95):.1f} ms |")
+    for label in ("meeting list (limit 50)", "calendar API, one week", "room ICS feed"):
+        t, bad, load = out[label]
+        print(f"| {label}, 1 client, p50 / p95 (load {load}) | {_pct(t, 50):.1f} / {_pct(t, 95):.1f} ms"
+              f"{f' ({len(bad)} non-200)' if bad else ''} |")
+    rps, bad, load = out["rps"]
+    print(f"| availability, {args.clients} connections (load {load}) | {rps:.0f} req/s"
+          f"{f' ({len(bad)} non-200: {sorted(set(bad))})' if bad else ''} |")
+    print(f"| bookings, {args.clients} clients (load {bload}) | {b['ok'] / b['wall']:.0f} bookings/s, {b['refused']} refused (409), "
+          f"{len(b['other'])} other{f' {sorted(set(b["other"]))}' if b['other'] else ''}; p50 / p95 "
+          f"{_pct(b['latency'], 50):.0f} / {_pct(b['latency'], 95):.0f} ms |")
+    print(f"| double bookings (SQL self-join) | {doubles} |")
+    print(f"| peak PostgreSQL sessions of the servers | {peak_now} |")
+
+
+if __name__ == "__main__":
+    main()
