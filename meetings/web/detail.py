@@ -203,6 +203,17 @@ def meeting_detail(request: HttpRequest, uid: str) -> HttpResponse:
     return render(request, "meetings/detail.html", ctx)
 
 
+@login_required
+def meeting_deliveries(request: HttpRequest, uid: str) -> HttpResponse:
+    """The whole delivery log (every message to every person), loaded on demand."""
+    from integrations.calendar.models import Delivery
+
+    meeting = get_meeting_for_user(request.user, uid, edit=True)
+    rows = (Delivery.objects.filter(meeting=meeting).select_related("attendee", "occurrence")
+            .order_by("attendee__email", "-id")[:2000])
+    return render(request, "meetings/partials/deliveries.html", {"rows": rows, "meeting": meeting})
+
+
 def _stale_message(request: HttpRequest) -> None:
     messages.error(request, _("Cuộc họp đã được thay đổi sau khi bạn mở trang này. Đây là thông tin mới nhất; "
                               "hãy kiểm tra rồi làm lại nếu vẫn cần."))
