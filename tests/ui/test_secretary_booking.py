@@ -119,6 +119,10 @@ def test_a_department_secretary_books_a_weekly_hybrid_briefing_and_moves_one_sit
     assert page.locator("[id^=sitting-]").count() == 4
     assert "Chờ đơn vị duyệt" in page.locator("#sec-rooms + ul").inner_text()  # the department hall needs approval
     look(page, "02-meeting-page")
+    page.get_by_role("button", name="Xem nhật ký gửi thư từng người").click()
+    page.locator("table.deliveries").wait_for()
+    assert page.locator("table.deliveries tbody tr").count() >= 30
+    assert "Đã gửi" in page.locator("table.deliveries").inner_text()
     assert not smtp.to("bacsi@bvdk.vn")
 
     # 2. A second secretary composing in the same slot sees the hospital hall busy before submitting.
