@@ -328,8 +328,7 @@ def rows_partial(request: HttpRequest) -> HttpResponse:
     else:
         ids = [int(x) for x in request.GET.getlist("units") if x.isdigit()]
         rows = representatives(ids) if ids else []
-    known = {r.email for r in rows if f"u:{r.user.pk}" in present} if rows else set()
-    fresh = [r for r in rows if r.key not in present and r.email not in known and f"e:{r.email}" not in present]
+    fresh = [r for r in rows if r.key not in present and f"e:{r.email}" not in present]
     response = render(request, "meetings/partials/attendee_rows.html", {"rows": fresh})
     response["HX-Trigger"] = "attendees-changed"
     return response

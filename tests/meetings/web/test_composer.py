@@ -195,6 +195,12 @@ def test_attendee_rows_by_unit_by_person_and_by_email(org):
     assert f"u:{org.leader.pk}" not in r.content.decode()  # already in the list
     r = c.get(reverse("composer_rows"), {"email": "a@b"})
     assert r["HX-Retarget"] == "#email-error" and "không phải địa chỉ e-mail hợp lệ" in r.content.decode()
+    r = c.get(reverse("composer_rows"), {"email": " Khach@Benhvien.VN "})
+    assert 'value="e:khach@benhvien.vn"' in r.content.decode()
+    r = c.get(reverse("composer_rows"), {"email": "khach@benhvien.vn", "attendee": ["e:khach@benhvien.vn"]})
+    assert "khach@benhvien.vn" not in r.content.decode()  # already in the list
+    r = c.get(reverse("composer_rows"), {"email": org.member.email.upper()})
+    assert f'value="u:{org.member.pk}"' in r.content.decode()  # a known address is the directory's person
     r = c.get(reverse("composer_people"), {"q": "thành"})
     assert org.member.full_name in r.content.decode()
 
