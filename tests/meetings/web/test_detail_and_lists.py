@@ -40,14 +40,14 @@ def series(org: Any, people: int = 3, count: int = 3, **kw: Any) -> Meeting:
 
 def test_meeting_page_shows_sittings_rooms_answers_and_history(org):
     meeting = series(org)
-    Attendee.objects.filter(meeting=meeting, email=org.member.email).update(rsvp="declined", rsvp_comment="Đi công tác")
+    Attendee.objects.filter(meeting=meeting, email=org.member.email).update(rsvp="declined", rsvp_comment="Đi công tác <b>xa</b>")
     r = client_for(org.secretary).get(reverse("meeting_detail", args=[meeting.uid]))
     body = r.content.decode()
     assert r.status_code == 200 and body.count("<h1") == 1
     assert body.count('id="sitting-') == 3
     assert "Hội trường Sở — Sở Y tế" in body and "Chờ đơn vị duyệt" in body  # the hall needs approval
     assert "Phòng họp A — BVĐK tỉnh" in body and "Đã xác nhận" in body
-    assert "Không tham dự: 1" in body and "Đi công tác" in body
+    assert "Không tham dự: 1" in body and "Đi công tác &lt;b&gt;xa&lt;/b&gt;" in body and "<b>xa" not in body
     assert "tạo cuộc họp" in body
     assert "Phòng họp trực tuyến" in body
 
