@@ -258,6 +258,7 @@ def rooms_partial(request: HttpRequest) -> HttpResponse:
             own = {mr.room_id for mr in meeting.room_choices.all()}
             for g in ctx["groups"]:
                 g.rooms = [(r, free or r.pk in own) for r, free in g.rooms]
+        checks.rooms_html(ctx["groups"], selected)
         listed = {r.pk for g in ctx["groups"] for r, _free in g.rooms}
         ctx["selected_missing"] = [r for r in d.get("rooms") or [] if r.pk not in listed]
     return render(request, "meetings/partials/room_finder.html", ctx)
