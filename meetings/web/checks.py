@@ -4,11 +4,14 @@ whether QĐ 45's urgent flag is needed. A fixed number of queries whatever the d
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from meetings import availability, workdays
 from meetings.booking import Planned, find_clashes
@@ -23,10 +26,38 @@ class UnitRooms:
     unit: Unit
     rooms: list[tuple[Room, bool]] = field(default_factory=list)  # (room, free)
     open: bool = False  # shown unfolded: the booking unit's own rooms, or a unit with a chosen room
+    items_html: str = ""
 
     @property
     def free_count(self) -> int:
         return sum(1 for _room, free in self.rooms if free)
+
+
+def rooms_html(groups: list[UnitRooms], selected: set[int] | frozenset[int]) -> None:
+    """Each unit's room list as HTML, built here: the finder refreshes as the user types and
+    the template engine spent half of its time on 100+ rooms."""
+    e = html.escape
+    seats, free_l, busy_l = _("%(c)s chỗ"), e(_("Trống")), e(_("Bận"))
+    approval = f' <span class="tag tag-pending">{e(_("cần duyệt"))}</span>'
+    taken = f' <span class="error">{e(_("Phòng đã chọn đang bận vào giờ này."))}</span>'
+    for g in groups:
+        items = []
+        for room, free in g.rooms:
+            chosen = room.pk in selected
+            attrs = (" checked" if chosen else "") + (" disabled" if not free and not chosen else "")
+            details = e(seats % {"c": room.capacity})
+            if room.location:
+                details += " · " + e(room.location)
+            if getattr(room, "equipment_names", None):
+                details += f' · <span class="muted">{e(", ".join(room.equipment_names))}</span>'
+            state = f'<span class="tag tag-ok">{free_l}</span>' if free else f'<span class="tag tag-bad">{busy_l}</span>'
+            items.append(
+                f'<li class="room{"" if free else " busy"}"><label class="choice">'
+                f'<input type="checkbox" name="rooms" value="{room.pk}"{attrs}>'
+                f'<span><strong>{e(room.name)}</strong> · {details}{approval if room.requires_approval else ""} {state}'
+                f'{taken if chosen and not free else ""}</span></label></li>'
+            )
+        g.items_html = mark_safe("\n".join(items))  # noqa: S308 - every value is escaped above
 
 
 def room_finder(user: User, unit: Unit | None, start: datetime, end: datetime, people: int,

@@ -258,6 +258,7 @@ def rooms_partial(request: HttpRequest) -> HttpResponse:
             own = {mr.room_id for mr in meeting.room_choices.all()}
             for g in ctx["groups"]:
                 g.rooms = [(r, free or r.pk in own) for r, free in g.rooms]
+        checks.rooms_html(ctx["groups"], selected)
         listed = {r.pk for g in ctx["groups"] for r, _free in g.rooms}
         ctx["selected_missing"] = [r for r in d.get("rooms") or [] if r.pk not in listed]
     return render(request, "meetings/partials/room_finder.html", ctx)
@@ -328,8 +329,7 @@ def rows_partial(request: HttpRequest) -> HttpResponse:
     else:
         ids = [int(x) for x in request.GET.getlist("units") if x.isdigit()]
         rows = representatives(ids) if ids else []
-    known = {r.email for r in rows if f"u:{r.user.pk}" in present} if rows else set()
-    fresh = [r for r in rows if r.key not in present and r.email not in known and f"e:{r.email}" not in present]
+    fresh = [r for r in rows if r.key not in present and f"e:{r.email}" not in present]
     response = render(request, "meetings/partials/attendee_rows.html", {"rows": fresh})
     response["HX-Trigger"] = "attendees-changed"
     return response

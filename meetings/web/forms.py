@@ -237,7 +237,8 @@ class ComposerForm(forms.Form):
             own |= Q(pk=meeting.chair_id)
         self.fields["chair"].queryset = User.objects.filter(is_active=True).filter(own).distinct().order_by("full_name")
         self.fields["rooms"].queryset = Room.objects.active().select_related("unit")
-        self.fields["equipment"].choices = list(Equipment.objects.values_list("slug", "name"))
+        # Evaluated only when rendered or when equipment is asked for (the finder runs often).
+        self.fields["equipment"].choices = lambda: list(Equipment.objects.values_list("slug", "name"))
         self.fields["online_provider"].choices = [("", _("Mặc định của đơn vị"))] + [
             (k, str(registry.get(k).label)) for k in registry.provider_keys()]
         keys = self.data.getlist("attendee") if hasattr(self.data, "getlist") else []

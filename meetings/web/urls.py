@@ -15,6 +15,7 @@ urlpatterns = [
     path("<uuid:uid>/move/check/", detail.meeting_move_check, name="meeting_move_check"),
     path("<uuid:uid>/cancel/", detail.meeting_cancel, name="meeting_cancel"),
     path("<uuid:uid>/publish/", detail.meeting_publish, name="meeting_publish"),
+    path("<uuid:uid>/deliveries/", detail.meeting_deliveries, name="meeting_deliveries"),
     path("<uuid:uid>/remind/", detail.meeting_remind, name="meeting_remind"),
     path("<uuid:uid>/online/retry/", detail.meeting_online_retry, name="meeting_online_retry"),
 ]

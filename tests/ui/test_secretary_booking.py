@@ -119,6 +119,10 @@ def test_a_department_secretary_books_a_weekly_hybrid_briefing_and_moves_one_sit
     assert page.locator("[id^=sitting-]").count() == 4
     assert "Chờ đơn vị duyệt" in page.locator("#sec-rooms + ul").inner_text()  # the department hall needs approval
     look(page, "02-meeting-page")
+    page.get_by_role("button", name="Xem nhật ký gửi thư từng người").click()
+    page.locator("table.deliveries").wait_for()
+    assert page.locator("table.deliveries tbody tr").count() >= 30
+    assert "Đã gửi" in page.locator("table.deliveries").inner_text()
     assert not smtp.to("bacsi@bvdk.vn")
 
     # 2. A second secretary composing in the same slot sees the hospital hall busy before submitting.
@@ -183,10 +187,18 @@ def test_a_double_clicked_submit_creates_one_meeting(org, live_server, page):
     page.press("#id_title", "Enter")  # Enter in a text box does not send the invitations
     assert page.url.endswith(f"room={org.room_a.pk}") and not Meeting.objects.exists()
     page.wait_for_selector("#room-finder >> text=Phòng họp A")
-    page.locator("#attendee-rows").wait_for(state="attached")
+    page.fill("#external-email", "a@b")
+    page.click("#add-email")
+    page.wait_for_selector("#email-error >> text=không phải địa chỉ e-mail hợp lệ")
+    page.fill("#external-email", "khach@benhvien.vn")
+    page.press("#external-email", "Enter")
+    page.wait_for_selector("#attendee-rows >> text=khach@benhvien.vn")
+    assert page.locator("#email-error").inner_text() == ""
+    look(page, "06a-guest-added")
     page.dblclick("button[name=intent][value=publish]")
     page.wait_for_url(f"{live_server.url}/meetings/*/")
     assert Meeting.objects.filter(title="Họp bấm hai lần").count() == 1
+    assert Meeting.objects.get(title="Họp bấm hai lần").attendees.filter(email="khach@benhvien.vn").exists()
     assert page.locator("h1").inner_text() == "Họp bấm hai lần"
     look(page, "06-after-double-click")
     page.goto(f"{live_server.url}/meetings/")

@@ -195,6 +195,12 @@ def test_attendee_rows_by_unit_by_person_and_by_email(org):
     assert f"u:{org.leader.pk}" not in r.content.decode()  # already in the list
     r = c.get(reverse("composer_rows"), {"email": "a@b"})
     assert r["HX-Retarget"] == "#email-error" and "không phải địa chỉ e-mail hợp lệ" in r.content.decode()
+    r = c.get(reverse("composer_rows"), {"email": " Khach@Benhvien.VN "})
+    assert 'value="e:khach@benhvien.vn"' in r.content.decode()
+    r = c.get(reverse("composer_rows"), {"email": "khach@benhvien.vn", "attendee": ["e:khach@benhvien.vn"]})
+    assert "khach@benhvien.vn" not in r.content.decode()  # already in the list
+    r = c.get(reverse("composer_rows"), {"email": org.member.email.upper()})
+    assert f'value="u:{org.member.pk}"' in r.content.decode()  # a known address is the directory's person
     r = c.get(reverse("composer_people"), {"q": "thành"})
     assert org.member.full_name in r.content.decode()
 
@@ -258,3 +264,15 @@ def test_a_double_submitted_edit_is_not_reported_as_stale(org):
     assert second["Location"] == reverse("meeting_detail", args=[meeting.uid])
     meeting.refresh_from_db()
     assert meeting.title == "Tiêu đề mới" and meeting.audit_entries.filter(action="meeting.updated").count() == 1
+
+
+def test_room_finder_folds_other_units_unless_a_room_there_is_chosen(org):
+    from tests.factories import make_room, make_unit
+
+    for i in range(3):
+        make_room(make_unit(f"tt{i}", parent=org.dept, short_name=f"TT {i}"), f"Hội trường TT {i}", capacity=50, shared=True)
+    chosen = make_room(make_unit("tt9", parent=org.dept, short_name="TT 9"), "Hội trường TT 9", capacity=50, shared=True)
+    r = client_for(org.secretary).post(reverse("composer_rooms"), form_data(org, rooms=[chosen.pk], people="5"))
+    groups = {g.unit.short_name: g.open for g in r.context["groups"]}
+    assert groups["BVĐK tỉnh"] and groups["TT 9"] and not groups["TT 0"]
+    assert f'value="{chosen.pk}" checked' in r.content.decode()

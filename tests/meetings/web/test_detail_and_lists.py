@@ -40,14 +40,14 @@ def series(org: Any, people: int = 3, count: int = 3, **kw: Any) -> Meeting:
 
 def test_meeting_page_shows_sittings_rooms_answers_and_history(org):
     meeting = series(org)
-    Attendee.objects.filter(meeting=meeting, email=org.member.email).update(rsvp="declined", rsvp_comment="Đi công tác")
+    Attendee.objects.filter(meeting=meeting, email=org.member.email).update(rsvp="declined", rsvp_comment="Đi công tác <b>xa</b>")
     r = client_for(org.secretary).get(reverse("meeting_detail", args=[meeting.uid]))
     body = r.content.decode()
     assert r.status_code == 200 and body.count("<h1") == 1
     assert body.count('id="sitting-') == 3
     assert "Hội trường Sở — Sở Y tế" in body and "Chờ đơn vị duyệt" in body  # the hall needs approval
     assert "Phòng họp A — BVĐK tỉnh" in body and "Đã xác nhận" in body
-    assert "Không tham dự: 1" in body and "Đi công tác" in body
+    assert "Không tham dự: 1" in body and "Đi công tác &lt;b&gt;xa&lt;/b&gt;" in body and "<b>xa" not in body
     assert "tạo cuộc họp" in body
     assert "Phòng họp trực tuyến" in body
 
@@ -279,3 +279,17 @@ def test_the_move_form_shows_a_clash_at_the_new_time_before_submitting(org):
     r = client_for(org.secretary).post(reverse("meeting_move_check", args=[meeting.uid]), {
         "occurrence": occ.pk, "start": f"{day:%Y-%m-%d}T16:00", "end": f"{day:%Y-%m-%d}T17:00", "scope": "occurrence"})
     assert "Không có vướng mắc" in r.content.decode()
+
+
+def test_the_delivery_log_lists_every_message_for_the_organisers_only(org):
+    from integrations.calendar.models import Delivery
+
+    meeting = series(org, people=2)
+    a = meeting.attendees.get(email=org.member.email)
+    Delivery.objects.create(attendee=a, meeting=meeting, uid=str(meeting.uid), kind="request", sequence=0, first=True,
+                            status="failed", last_error="550 Hộp thư không tồn tại")
+    Delivery.objects.create(attendee=a, meeting=meeting, uid=str(meeting.uid), kind="request", sequence=1, status="sent",
+                            sent_at=timezone.now())
+    body = client_for(org.secretary).get(reverse("meeting_deliveries", args=[meeting.uid])).content.decode()
+    assert "550 Hộp thư không tồn tại" in body and "(#1)" in body and "(#0)" in body
+    assert client_for(org.member).get(reverse("meeting_deliveries", args=[meeting.uid])).status_code == 403
