@@ -156,3 +156,23 @@ def test_calendar_views_rooms_page_and_dragging_a_meeting(org, live_server, page
     url = req.value.url
     assert f"/meetings/{meeting.uid}/move/?occurrence=" in url
     assert f"start={day:%Y-%m-%d}T14%3A00" in url and f"end={day:%Y-%m-%d}T15%3A00" in url
+
+
+def test_api_docs_render_offline_from_the_profile_page(org, live_server, page):
+    """D10: Swagger UI and Redoc load only from this server (hospital networks may be closed)."""
+    base = live_server.url
+    outside: list[str] = []
+    # Responses, not requests: Redoc's bundle asks for a decorative logo on its CDN, which the
+    # page's Content-Security-Policy blocks before anything leaves the machine.
+    page.on("response", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+    login(page, base, org.secretary.email)
+    page.goto(f"{base}/profile/")
+    page.get_by_role("link", name="Swagger UI").click()
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "Quorum API" in page.locator(".swagger-ui .info .title").inner_text()
+    shot(page, "20-swagger-offline")
+    page.goto(f"{base}/profile/")
+    page.get_by_role("link", name="Redoc").click()
+    page.get_by_text("Quorum API").first.wait_for()
+    shot(page, "21-redoc-offline")
+    assert outside == []
