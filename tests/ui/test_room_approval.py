@@ -32,7 +32,7 @@ def login(page, base: str, email: str) -> None:
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", "pw-Quorum-2026")
     page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def check_page(page, name: str) -> None:
@@ -83,8 +83,8 @@ def test_hall_admin_approves_a_series_except_one_sitting_and_the_secretary_hears
     assert "Không có yêu cầu trùng giờ nào bị ảnh hưởng." in confirm.inner_text()
     shot(page, "03-queue-confirm")
     assert {b.status for b in Booking.objects.filter(occurrence__meeting=meeting)} == {"requested"}
-    confirm.get_by_role("button", name="Xác nhận duyệt").click()
-    page.wait_for_url(f"{base}/rooms/requests/")
+    with page.expect_navigation(url=f"{base}/rooms/requests/"):
+        confirm.get_by_role("button", name="Xác nhận duyệt").click()
     assert "Đã duyệt 3 buổi. Đã từ chối 1 buổi." in page.locator(".messages").inner_text()
     assert "Không có yêu cầu nào đang chờ duyệt." in page.locator("main").inner_text()
     assert page.locator("nav.nav-wide a", has_text="Duyệt phòng").locator(".badge").count() == 0
