@@ -162,8 +162,8 @@ class Viewer:
         # Plain arithmetic instead of strftime: this runs for every meeting on the page.
         e = Entry(start, end, "", True, Booking.Status.REQUESTED in statuses, rooms=text,
                   refused=Booking.Status.REJECTED in statuses,
-                  times="%02d:%02d–%02d:%02d" % (start.hour, start.minute, end.hour, end.minute),
-                  start_local="%04d-%02d-%02dT%02d:%02d" % (start.year, start.month, start.day, start.hour, start.minute),
+                  times=f"{start.hour:02d}:{start.minute:02d}–{end.hour:02d}:{end.minute:02d}",
+                  start_local=f"{start.year:04d}-{start.month:02d}-{start.day:02d}T{start.hour:02d}:{start.minute:02d}",
                   minutes=int((end - start).total_seconds() // 60))
         if row["can_see"]:
             uid = str(row["uid"])

@@ -6,6 +6,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from accounts.models import User
@@ -268,7 +270,7 @@ class BookingRequestSerializer(BookingSerializer):
 
     def get_meeting_title(self, b: Booking) -> str:
         if self._confidential(b):
-            return f"Cuộc họp mật ({b.occurrence.meeting.organizing_unit.short_name})"
+            return gettext("Cuộc họp mật (%(unit)s)") % {"unit": b.occurrence.meeting.organizing_unit.short_name}
         return b.occurrence.meeting.title
 
     def get_purpose(self, b: Booking) -> str:

@@ -32,7 +32,7 @@ def login(page, base: str, email: str) -> None:
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", "pw-Quorum-2026")
     page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def check_page(page, name: str) -> None:
@@ -83,8 +83,8 @@ def test_hall_admin_approves_a_series_except_one_sitting_and_the_secretary_hears
     assert "Không có yêu cầu trùng giờ nào bị ảnh hưởng." in confirm.inner_text()
     shot(page, "03-queue-confirm")
     assert {b.status for b in Booking.objects.filter(occurrence__meeting=meeting)} == {"requested"}
-    confirm.get_by_role("button", name="Xác nhận duyệt").click()
-    page.wait_for_url(f"{base}/rooms/requests/")
+    with page.expect_navigation(url=f"{base}/rooms/requests/"):
+        confirm.get_by_role("button", name="Xác nhận duyệt").click()
     assert "Đã duyệt 3 buổi. Đã từ chối 1 buổi." in page.locator(".messages").inner_text()
     assert "Không có yêu cầu nào đang chờ duyệt." in page.locator("main").inner_text()
     assert page.locator("nav.nav-wide a", has_text="Duyệt phòng").locator(".badge").count() == 0
@@ -156,3 +156,23 @@ def test_calendar_views_rooms_page_and_dragging_a_meeting(org, live_server, page
     url = req.value.url
     assert f"/meetings/{meeting.uid}/move/?occurrence=" in url
     assert f"start={day:%Y-%m-%d}T14%3A00" in url and f"end={day:%Y-%m-%d}T15%3A00" in url
+
+
+def test_api_docs_render_offline_from_the_profile_page(org, live_server, page):
+    """D10: Swagger UI and Redoc load only from this server (hospital networks may be closed)."""
+    base = live_server.url
+    outside: list[str] = []
+    # Responses, not requests: Redoc's bundle asks for a decorative logo on its CDN, which the
+    # page's Content-Security-Policy blocks before anything leaves the machine.
+    page.on("response", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+    login(page, base, org.secretary.email)
+    page.goto(f"{base}/profile/")
+    page.get_by_role("link", name="Swagger UI").click()
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "Quorum API" in page.locator(".swagger-ui .info .title").inner_text()
+    shot(page, "20-swagger-offline")
+    page.goto(f"{base}/profile/")
+    page.get_by_role("link", name="Redoc").click()
+    page.get_by_text("Quorum API").first.wait_for()
+    shot(page, "21-redoc-offline")
+    assert outside == []
