@@ -136,7 +136,6 @@ def plan_message(meeting: Meeting, event: str, payload: dict[str, Any], message_
                 # Changed outside the meeting actions (a refused room left LOCATION, the
                 # provider's link changed): the counter goes up in the one place that owns it.
                 meeting = sequence.raise_now(meeting.pk)
-                data = ical.MeetingData.load(meeting)
             told: set[int] = set()
             added = set(payload.get("added_attendee_ids") or [])
             if event == "delegated":

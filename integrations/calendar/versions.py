@@ -78,6 +78,7 @@ def diff(old: dict[str, Any], new: dict[str, Any], reason: str = "") -> list[dic
     for pk, o in before.items():
         if pk not in after and not o["cancelled"]:
             changes.append({"k": "cancelled", "at": o["start"], "reason": reason, "pk": pk})
+    changes = _fold_moves(changes)
     if rooms:
         # Every sitting in the same new place: one line for the series.
         live = sum(1 for n in after.values() if not n["cancelled"])
@@ -92,6 +93,19 @@ def diff(old: dict[str, Any], new: dict[str, Any], reason: str = "") -> list[dic
     if old.get("agenda") != new.get("agenda"):
         changes.append({"k": "agenda"})
     return changes
+
+
+def _fold_moves(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A series moved as a whole: one line ("… and N more sittings moved the same way")."""
+    moves = [c for c in changes if c["k"] == "moved"]
+    if len(moves) < 3:
+        return changes
+    delta = {datetime.fromisoformat(c["new"]) - datetime.fromisoformat(c["old"]) for c in moves}
+    if len(delta) != 1:
+        return changes
+    first = min(moves, key=lambda c: c["old"])
+    rest = [c for c in changes if c["k"] != "moved"]
+    return [{**first, "more": len(moves) - 1}, *rest]
 
 
 def significant(changes: list[dict[str, Any]]) -> bool:
@@ -122,8 +136,11 @@ def lines(changes: list[dict[str, Any]], lang: str = "vi") -> list[str]:
         for c in changes:
             k = c["k"]
             if k == "moved":
-                out.append(_("Buổi họp %(old)s dời sang %(new)s") % {
-                    "old": vn_day_month(_when(c["old"])), "new": vn_time_on_day(_when(c["new"]), lang)})
+                line = _("Buổi họp %(old)s dời sang %(new)s") % {
+                    "old": vn_day_month(_when(c["old"])), "new": vn_time_on_day(_when(c["new"]), lang)}
+                if c.get("more"):
+                    line += "; " + _("%(n)s buổi sau cũng dời như vậy") % {"n": c["more"]}
+                out.append(line)
             elif k == "cancelled":
                 day = vn_day_month(_when(c["at"]))
                 out.append(_("Hủy buổi %(d)s: %(r)s") % {"d": day, "r": c["reason"]} if c.get("reason")

@@ -112,3 +112,14 @@ def test_an_approved_room_already_named_sends_nothing(smtp, org, run_commit):
     smtp.clear()
     run_commit(actions.approve_booking, hall_admin(org), Booking.objects.get(occurrence__meeting=meeting))
     assert smtp.messages == []
+
+
+def test_a_series_moved_as_a_whole_is_one_line(smtp, make_meeting, org, run_commit):
+    meeting = make_meeting(rrule="FREQ=WEEKLY;COUNT=5;BYDAY=MO")
+    smtp.clear()
+    first = meeting.start
+    run_commit(actions.update_meeting, org.secretary, meeting,
+               {"start": first + timedelta(hours=1), "end": meeting.end + timedelta(hours=1)})
+    [received] = smtp.to(org.member.email)
+    line = f"Buổi họp {vn_day_month(first)} dời sang {vn_time_on_day(first + timedelta(hours=1))}; 4 buổi sau cũng dời như vậy"
+    assert line in body(received)
