@@ -52,7 +52,7 @@ def test_query_count_does_not_grow_with_meetings(org, member_client, django_asse
             occ = sitting(org, now + timedelta(days=made[0]), people=[org.member, org.unit_admin], room=org.room_a,
                           mode=Meeting.Mode.HYBRID)
             sitting(org, now - timedelta(days=made[0]), people=[org.member])
-            if i % 2:
+            if made[0] % 2:
                 ensure_minutes(occ)
         Attendee.objects.filter(user=org.member).update(rsvp=Attendee.Rsvp.DELEGATED)
 
