@@ -76,7 +76,7 @@ def seed(total: int, start_index: int = 0) -> None:
     now = timezone.now()
     meetings = []
     for i in range(start_index, start_index + total):
-        start = now + timedelta(days=i - total // 2 if start_index == 0 else i - 250, hours=(i % 5))
+        start = now + timedelta(days=i - 250, hours=(i % 5))  # one a day: 250 past, 250 ahead at the end
         meetings.append(Meeting(title=f"Họp số {i}", organizing_unit=unit, chair=chair, created_by=chair, start=start,
                                 end=start + timedelta(hours=1), mode=[Meeting.Mode.IN_PERSON, Meeting.Mode.HYBRID][i % 2],
                                 status=Meeting.Status.SCHEDULED))

@@ -100,11 +100,12 @@ class Card:
 
 
 def _mine(user: Any) -> QuerySet[Occurrence]:
-    meetings = Meeting.objects.filter(
-        Q(attendees__user=user, attendees__is_active=True) | Q(chair=user)
-    ).exclude(status=Meeting.Status.DRAFT).values("pk")
+    # Two indexed subqueries (the person's invitation rows; meetings they chair) instead of
+    # one join of meetings with all their attendees.
+    invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id")
     return (
-        Occurrence.objects.filter(in_series=True, meeting__in=meetings)
+        Occurrence.objects.filter(Q(meeting__in=invited) | Q(meeting__chair=user), in_series=True)
+        .exclude(meeting__status=Meeting.Status.DRAFT)
         .select_related("meeting__organizing_unit", "minutes")
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -37,16 +39,24 @@ def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A browser opening a page (not the editor's fetch calls) gets the site's error pages.
+        page = request.method == "GET" and "text/html" in request.headers.get("Accept", "")
         try:
             return view(request, *args, **kwargs)
+        except (PermissionDenied, Http404):
+            if page:
+                raise
+            return _refusal(sys.exc_info()[1])
         except MinutesError as exc:
             return JsonResponse({"error": exc.code, "message": exc.message}, status=exc.status)
-        except PermissionDenied as exc:
-            return JsonResponse({"error": "forbidden", "message": str(exc) or "Không có quyền."}, status=403)
-        except Http404 as exc:
-            return JsonResponse({"error": "not_found", "message": str(exc)}, status=404)
 
     return wrapped
+
+
+def _refusal(exc: BaseException | None) -> JsonResponse:
+    if isinstance(exc, PermissionDenied):
+        return JsonResponse({"error": "forbidden", "message": str(exc) or "Không có quyền."}, status=403)
+    return JsonResponse({"error": "not_found", "message": str(exc)}, status=404)
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:

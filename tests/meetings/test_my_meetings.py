@@ -44,12 +44,15 @@ def test_lists_today_upcoming_and_past_with_place_and_mode(org, member_client):
 def test_query_count_does_not_grow_with_meetings(org, member_client, django_assert_num_queries):
     now = timezone.now()
 
+    made = [0]
+
     def add(n):
-        for i in range(n):
-            occ = sitting(org, now + timedelta(days=i + 1), people=[org.member, org.unit_admin], room=org.room_a,
+        for _ in range(n):
+            made[0] += 1
+            occ = sitting(org, now + timedelta(days=made[0]), people=[org.member, org.unit_admin], room=org.room_a,
                           mode=Meeting.Mode.HYBRID)
-            sitting(org, now - timedelta(days=i + 1), people=[org.member])
-            if i % 2:
+            sitting(org, now - timedelta(days=made[0]), people=[org.member])
+            if made[0] % 2:
                 ensure_minutes(occ)
         Attendee.objects.filter(user=org.member).update(rsvp=Attendee.Rsvp.DELEGATED)
 
