@@ -165,6 +165,9 @@ def main() -> None:
     else:
         bench_url = create_database(url, name)
     setup_django(bench_url)
+    from django.core.management import call_command
+
+    call_command("createcachetable")  # without REDIS_URL the cache is a database table
     print(f"load average before: {load()}")
     if not args.reuse:
         t = time.perf_counter()
