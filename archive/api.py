@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -53,8 +52,8 @@ class ArchiveSearchView(AuditedMixin, APIView):
         form = queries.ArchiveFilterForm({k: v for k, v in data.items() if v}, units=units, chairs=chairs)
         if not form.is_valid():
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-        qs = queries.filtered(user, form.cleaned_data, form.terms).values(*queries.LIST_FIELDS)
-        page = Paginator(qs, PAGE_SIZE).get_page(params.get("page"))
+        qs = queries.filtered(user, form.cleaned_data, form.terms)
+        page = queries.paginate(qs, PAGE_SIZE, params.get("page"))
         return Response({
             "count": page.paginator.count,
             "page": page.number,

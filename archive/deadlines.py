@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from archive.models import DeadlineNotice
 from meetings.formatting import vn_date
@@ -81,20 +82,21 @@ def plan_notices(now: datetime) -> int:
 def _message(notice: DeadlineNotice) -> tuple[str, str]:
     if notice.action_item_id:
         item = notice.action_item
-        return (f"[Quorum] Việc sắp đến hạn: {item.what[:80]}",
-                f"Việc “{item.what}” (biên bản cuộc họp “{item.minutes.occurrence.meeting.title}”) "
-                f"đến hạn {vn_date(item.due_date)}.\n\nCập nhật trạng thái: {settings.SITE_URL}/actions/mine/")
+        return (_("[Quorum] Việc sắp đến hạn: %(what)s") % {"what": item.what[:80]},
+                _("Việc “%(what)s” (biên bản cuộc họp “%(title)s”) đến hạn %(due)s.\n\nCập nhật trạng thái: %(link)s")
+                % {"what": item.what, "title": item.minutes.occurrence.meeting.title, "due": vn_date(item.due_date),
+                   "link": f"{settings.SITE_URL}/actions/mine/"})
     m = notice.minutes
     meeting = m.occurrence.meeting
-    link = f"{settings.SITE_URL}/minutes/{m.occurrence_id}/"
+    values = {"title": meeting.title, "short": meeting.title[:80], "due": vn_date(m.due_date),
+              "state": m.get_status_display(), "link": f"{settings.SITE_URL}/minutes/{m.occurrence_id}/"}
     if notice.kind == DeadlineNotice.Kind.OVERDUE:
-        return (f"[Quorum] Biên bản quá hạn: {meeting.title[:80]}",
-                f"Biên bản cuộc họp “{meeting.title}” phải ban hành trước hết ngày {vn_date(m.due_date)} "
-                f"(QĐ 45/2018/QĐ-TTg: 5 ngày làm việc sau cuộc họp) nhưng chưa ban hành "
-                f"(trạng thái: {m.get_status_display()}).\n\n{link}")
-    return (f"[Quorum] Nhắc hạn ban hành biên bản: {meeting.title[:80]}",
-            f"Biên bản cuộc họp “{meeting.title}” cần ban hành chậm nhất ngày {vn_date(m.due_date)} "
-            f"(trạng thái: {m.get_status_display()}).\n\n{link}")
+        return (_("[Quorum] Biên bản quá hạn: %(short)s") % values,
+                _("Biên bản cuộc họp “%(title)s” phải ban hành trước hết ngày %(due)s (QĐ 45/2018/QĐ-TTg: 5 ngày "
+                  "làm việc sau cuộc họp) nhưng chưa ban hành (trạng thái: %(state)s).\n\n%(link)s") % values)
+    return (_("[Quorum] Nhắc hạn ban hành biên bản: %(short)s") % values,
+            _("Biên bản cuộc họp “%(title)s” cần ban hành chậm nhất ngày %(due)s (trạng thái: %(state)s).\n\n%(link)s")
+            % values)
 
 
 def send_pending(now: datetime) -> int:

@@ -66,7 +66,7 @@ def history(dept: Unit, units: list[Unit], people: dict[str, Any], rng: random.R
     plan = []
     for i in range(count):
         unit = dept if i % 6 == 0 else rng.choice(units)
-        day, hour = rng.choice(days), rng.choice([8, 9, 10, 14, 15])
+        day, hour = rng.choice(days), rng.choice([8, 10, 14])  # 90-minute sittings never overlap
         room = rooms[unit.pk][0] if rooms[unit.pk] else None
         if room is None or (room.pk, day, hour) in used:
             continue

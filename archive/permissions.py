@@ -57,9 +57,13 @@ def visible_documents(user: User) -> QuerySet[IssuedDocument]:
     if sees_everything(user):
         return qs
     units = archive_units(user) or []
-    invited = Exists(Attendee.objects.filter(meeting=OuterRef("minutes__occurrence__meeting"), user=user, is_active=True))
-    mine = Q(chair=user) | Q(minutes__occurrence__meeting__created_by=user) | invited
-    return qs.filter(unit_id__in=units).filter(~Q(sensitivity=CONFIDENTIAL) | mine)
+    # The few confidential documents this user may see, computed once as a subquery: testing
+    # chair/booker/invitation row by row would join every document to its meeting.
+    invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id")
+    allowed = IssuedDocument.objects.filter(sensitivity=CONFIDENTIAL).filter(
+        Q(chair=user) | Q(minutes__occurrence__meeting__created_by=user)
+        | Q(minutes__occurrence__meeting_id__in=invited)).values("pk")
+    return qs.filter(unit_id__in=units).filter(~Q(sensitivity=CONFIDENTIAL) | Q(pk__in=allowed))
 
 
 def scoped_units(user: User) -> QuerySet[Unit]:

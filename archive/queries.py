@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import Max, QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from archive import permissions, search
@@ -135,3 +137,22 @@ def choices_for(user: User) -> tuple[list[tuple[int, str]], list[tuple[int, str]
              .values_list("chair_id", "chair__full_name").distinct()}, key=lambda c: c[1])
         cache.set(key, chairs, CHAIRS_TTL)
     return units, chairs
+
+
+class _CountedPaginator(Paginator):
+    """Counts on the filtered documents alone: no ranking, no joins for the listed columns."""
+
+    def __init__(self, object_list: Any, per_page: int, count_qs: QuerySet[IssuedDocument]) -> None:
+        super().__init__(object_list, per_page)
+        self._count_qs = count_qs
+
+    @cached_property
+    def count(self) -> int:
+        return self._count_qs.count()
+
+
+def paginate(qs: QuerySet[IssuedDocument], per_page: int, number: Any) -> Page:
+    rows = qs.values(*LIST_FIELDS)
+    counting = qs.order_by().values("id")
+    counting.query.annotations.pop("rank", None)
+    return _CountedPaginator(rows, per_page, counting).get_page(number)

@@ -26,8 +26,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from archive.models import DocumentFile, IssuedDocument, SigningCertificate
+from meetings.formatting import vn_date
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -57,10 +59,12 @@ def _open(data: bytes, password: str, label: str) -> tuple[object, x509.Certific
         key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode("utf-8"))
     except ValueError:
         raise SigningError(
-            "bad_password", f"Mật khẩu của chứng thư số “{label}” không đúng (hoặc tệp PKCS#12 hỏng). Văn bản chưa được ký."
+            "bad_password",
+            _("Mật khẩu của chứng thư số “%(label)s” không đúng (hoặc tệp PKCS#12 hỏng). Văn bản chưa được ký.")
+            % {"label": label},
         ) from None
     if key is None or cert is None:
-        raise SigningError("bad_bundle", f"Tệp PKCS#12 “{label}” không có khóa bí mật và chứng thư.")
+        raise SigningError("bad_bundle", _("Tệp PKCS#12 “%(label)s” không có khóa bí mật và chứng thư.") % {"label": label})
     return key, cert, list(extra)
 
 
@@ -94,7 +98,7 @@ def _password(certificate: SigningCertificate, typed: str | None) -> str:
         return typed
     if certificate.password_env and os.environ.get(certificate.password_env):
         return os.environ[certificate.password_env]
-    raise SigningError("password_required", f"Nhập mật khẩu của chứng thư số “{certificate.label}” để ký.")
+    raise SigningError("password_required", _("Nhập mật khẩu của chứng thư số “%(label)s” để ký.") % {"label": certificate.label})
 
 
 def sign_bytes(pdf: bytes, certificate: SigningCertificate, password: str) -> bytes:
@@ -106,11 +110,11 @@ def sign_bytes(pdf: bytes, certificate: SigningCertificate, password: str) -> by
     if cert.not_valid_after_utc < now:
         raise SigningError(
             "expired",
-            f"Chứng thư số “{certificate.label}” đã hết hạn ngày {timezone.localtime(cert.not_valid_after_utc):%d/%m/%Y}. "
-            "Văn bản chưa được ký; hãy gia hạn hoặc đăng ký chứng thư mới.",
+            _("Chứng thư số “%(label)s” đã hết hạn ngày %(day)s. Văn bản chưa được ký; hãy gia hạn hoặc đăng ký chứng thư mới.")
+            % {"label": certificate.label, "day": vn_date(timezone.localtime(cert.not_valid_after_utc).date())},
         )
     if cert.not_valid_before_utc > now:
-        raise SigningError("not_yet_valid", f"Chứng thư số “{certificate.label}” chưa có hiệu lực. Văn bản chưa được ký.")
+        raise SigningError("not_yet_valid", _("Chứng thư số “%(label)s” chưa có hiệu lực. Văn bản chưa được ký.") % {"label": certificate.label})
     # Built from the bundle opened above: decrypting PKCS#12 (PBKDF2) twice would double the cost.
     from asn1crypto import keys as asn1_keys
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -137,19 +141,20 @@ def sign_document(actor: User, document: IssuedDocument, password: str | None = 
     certificate = certificate_for(document)
     if certificate is None:
         raise SigningError(
-            "no_certificate", "Chưa đăng ký chứng thư số cho người ký hoặc đơn vị ban hành: quản trị viên thêm trong trang quản trị.")
+            "no_certificate",
+            _("Chưa đăng ký chứng thư số cho người ký hoặc đơn vị ban hành: quản trị viên thêm trong trang quản trị."))
     secret = _password(certificate, password)
     with transaction.atomic():
         file = DocumentFile.objects.select_for_update().filter(document=document, kind=DocumentFile.Kind.PDF).first()
         if file is None:
-            raise SigningError("not_issued", "Văn bản chưa ban hành nên chưa có tệp PDF để ký.", 409)
+            raise SigningError("not_issued", _("Văn bản chưa ban hành nên chưa có tệp PDF để ký."), 409)
         if file.signature == DocumentFile.Signature.VALID and file.verified_sha256 == file.sha256:
-            raise SigningError("already_signed", "Văn bản đã được ký số.", 409)
+            raise SigningError("already_signed", _("Văn bản đã được ký số."), 409)
         signed = sign_bytes(bytes(file.data), certificate, secret)
         digest = hashlib.sha256(signed).hexdigest()
         file.data, file.sha256 = signed, digest
         file.signature, file.verified_sha256 = DocumentFile.Signature.VALID, digest
-        file.signature_detail = "Chữ ký hợp lệ, nội dung nguyên vẹn."
+        file.signature_detail = _("Chữ ký hợp lệ, nội dung nguyên vẹn.")
         file.save(update_fields=["data", "sha256", "signature", "verified_sha256", "signature_detail"])
         IssuedDocument.objects.filter(pk=document.pk).update(signed_at=timezone.now(), signer_name=certificate.subject)
         from meetings import audit
@@ -178,26 +183,26 @@ def verify_bytes(data: bytes, roots: list[asn1_x509.Certificate] | None = None) 
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
     except Exception:
-        return Verdict(Signature.INVALID, detail="Tệp PDF hỏng hoặc đã bị sửa: không đọc được.")
+        return Verdict(Signature.INVALID, detail=_("Tệp PDF hỏng hoặc đã bị sửa: không đọc được."))
     if not signatures:
-        return Verdict(Signature.UNSIGNED, detail="Văn bản chưa được ký số.")
+        return Verdict(Signature.UNSIGNED, detail=_("Văn bản chưa được ký số."))
     context = ValidationContext(trust_roots=roots if roots is not None else trust_roots(), allow_fetching=False)
     signer = ""
     for sig in signatures:
         try:
             status = validate_pdf_signature(sig, context)
         except Exception:
-            return Verdict(Signature.INVALID, detail="Chữ ký không đọc được: tệp đã bị sửa sau khi ký.")
+            return Verdict(Signature.INVALID, detail=_("Chữ ký không đọc được: tệp đã bị sửa sau khi ký."))
         signer = status.signing_cert.subject.native.get("common_name", "") if status.signing_cert else ""
         if not status.intact:
-            return Verdict(Signature.INVALID, signer, "Nội dung đã bị thay đổi sau khi ký.")
+            return Verdict(Signature.INVALID, signer, _("Nội dung đã bị thay đổi sau khi ký."))
         if not status.valid:
-            return Verdict(Signature.INVALID, signer, "Chữ ký không hợp lệ.")
+            return Verdict(Signature.INVALID, signer, _("Chữ ký không hợp lệ."))
         if not status.trusted:
-            return Verdict(Signature.INVALID, signer, "Chứng thư của người ký không do tổ chức tin cậy cấp.")
+            return Verdict(Signature.INVALID, signer, _("Chứng thư của người ký không do tổ chức tin cậy cấp."))
         if status.modification_level is not None and status.modification_level.name not in ("NONE", "LTA_UPDATES"):
-            return Verdict(Signature.INVALID, signer, "Tệp đã bị bổ sung nội dung sau khi ký.")
-    return Verdict(Signature.VALID, signer, "Chữ ký hợp lệ, nội dung nguyên vẹn.")
+            return Verdict(Signature.INVALID, signer, _("Tệp đã bị bổ sung nội dung sau khi ký."))
+    return Verdict(Signature.VALID, signer, _("Chữ ký hợp lệ, nội dung nguyên vẹn."))
 
 
 def verify_file(file: DocumentFile) -> Verdict:

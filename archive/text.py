@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 MAX_QUERY = 200
 MAX_TERMS = 8
@@ -46,16 +47,16 @@ def parse_query(raw: str) -> list[str]:
         return []
     if len(raw) > MAX_QUERY:
         raise QueryError(
-            f"Từ khóa tìm kiếm dài {len(raw):,} ký tự; tối đa {MAX_QUERY} ký tự.".replace(",", ".")
+            _("Từ khóa tìm kiếm dài %(n)s ký tự; tối đa %(max)s ký tự.") % {"n": f"{len(raw):,}".replace(",", "."), "max": MAX_QUERY}
         )
     if any(c in _OPERATOR_CHARS for c in raw) or any(w in _OPERATOR_WORDS for w in raw.split()):
         raise QueryError(
-            "Tìm kiếm chỉ nhận chữ và số, không nhận toán tử (dấu ngoặc kép, *, :, (), AND, OR, NOT…). "
-            "Gõ các từ cần tìm, cách nhau bởi dấu cách."
+            _("Tìm kiếm chỉ nhận chữ và số, không nhận toán tử (dấu ngoặc kép, *, :, (), AND, OR, NOT…). "
+              "Gõ các từ cần tìm, cách nhau bởi dấu cách.")
         )
     terms = [t for t in _WORD.findall(fold(raw)) if t]
     if len(terms) > MAX_TERMS:
-        raise QueryError(f"Tìm tối đa {MAX_TERMS} từ một lần.")
+        raise QueryError(_("Tìm tối đa %(n)s từ một lần.") % {"n": MAX_TERMS})
     return terms
 
 

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,8 +41,8 @@ def archive_index(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         data = form.cleaned_data if form.is_bound else {}
-        qs = queries.filtered(user, data, form.terms).values(*queries.LIST_FIELDS)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        qs = queries.filtered(user, data, form.terms)
+        page = queries.paginate(qs, PAGE_SIZE, request.GET.get("page"))
         results = queries.hits(list(page.object_list), form.terms)
     return render(request, "archive/index.html", {"form": form, "page": page, "results": results}, status=status)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from meetings import audit
 from minutes.actions import broadcast
@@ -38,23 +39,25 @@ def _expect(minutes: Minutes, *states: str) -> None:
         labels = ", ".join(str(Minutes.Status(s).label) for s in states)
         raise MinutesError(
             "wrong_state",
-            f"Biên bản đang ở trạng thái “{minutes.get_status_display()}”; bước này chỉ làm được khi biên bản {labels.lower()}.",
+            _("Biên bản đang ở trạng thái “%(state)s”; bước này chỉ làm được khi biên bản %(wanted)s.")
+            % {"state": minutes.get_status_display(), "wanted": labels.lower()},
             409,
         )
 
 
 def _must_write(actor: User, minutes: Minutes) -> None:
     if access(actor, minutes.occurrence.meeting, minutes) != Access.EDIT:
-        raise MinutesError("forbidden", "Chỉ thư ký, người ghi biên bản hoặc chủ trì được làm bước này.", 403)
+        raise MinutesError("forbidden", _("Chỉ thư ký, người ghi biên bản hoặc chủ trì được làm bước này."), 403)
 
 
 def _must_be_chair(actor: User, minutes: Minutes) -> None:
     meeting = minutes.occurrence.meeting
     if meeting.chair_id is None or meeting.chair_id != actor.pk:
-        chair = meeting.chair.full_name if meeting.chair_id else "chưa có chủ trì"
+        chair = meeting.chair.full_name if meeting.chair_id else _("chưa có chủ trì")
         raise MinutesError(
             "not_chair",
-            f"Chỉ người chủ trì cuộc họp ({chair}) được duyệt hoặc trả lại biên bản. Biên bản không thay đổi.",
+            _("Chỉ người chủ trì cuộc họp (%(chair)s) được duyệt hoặc trả lại biên bản. Biên bản không thay đổi.")
+            % {"chair": chair},
             403,
         )
 
@@ -71,7 +74,7 @@ def submit(actor: User, minutes: Minutes) -> Minutes:
         _must_write(actor, m)
         _expect(m, Minutes.Status.DRAFT)
         if not m.sections.exclude(text="").exists() and not m.conclusions.exists():
-            raise MinutesError("empty", "Biên bản chưa có nội dung hay kết luận nào: chưa trình được.")
+            raise MinutesError("empty", _("Biên bản chưa có nội dung hay kết luận nào: chưa trình được."))
         m.status, m.submitted_at, m.submitted_by = Minutes.Status.SUBMITTED, timezone.now(), actor
         m.save(update_fields=["status", "submitted_at", "submitted_by"])
         _audit(actor, "minutes.submitted", m, Minutes.Status.DRAFT)
@@ -87,7 +90,7 @@ def send_back(actor: User, minutes: Minutes, comment: str) -> Minutes:
         _must_be_chair(actor, m)
         _expect(m, Minutes.Status.SUBMITTED)
         if not comment:
-            raise MinutesError("comment_required", "Ghi rõ cần sửa gì khi trả lại biên bản.")
+            raise MinutesError("comment_required", _("Ghi rõ cần sửa gì khi trả lại biên bản."))
         m.status, m.review_comment = Minutes.Status.DRAFT, comment[:MAX_COMMENT]
         m.save(update_fields=["status", "review_comment"])
         _audit(actor, "minutes.sent_back", m, Minutes.Status.SUBMITTED, comment=m.review_comment)
@@ -136,12 +139,12 @@ def issue(actor: User, minutes: Minutes) -> Minutes:
     with transaction.atomic():
         m = _lock(minutes)
         if m.is_issued:
-            raise MinutesError("issued", "Biên bản đã ban hành, không thể sửa.", 409)
+            raise MinutesError("issued", _("Biên bản đã ban hành, không thể sửa."), 409)
         _must_write(actor, m)
         _expect(m, Minutes.Status.APPROVED)
         doc = IssuedDocument.objects.select_for_update().filter(minutes=m, issued_at__isnull=True).order_by("-version").first()
         if doc is None or sha256(doc.content) != doc.content_sha256:
-            raise MinutesError("tampered", "Nội dung văn bản không khớp với bản chủ trì đã duyệt: không ban hành.", 409)
+            raise MinutesError("tampered", _("Nội dung văn bản không khớp với bản chủ trì đã duyệt: không ban hành."), 409)
         now = timezone.now()
         on_time = m.due_date is None or timezone.localtime(now).date() <= m.due_date
         if doc.supersedes_id:
@@ -170,7 +173,7 @@ def start_correction(actor: User, minutes: Minutes, reason: str) -> Minutes:
         _must_write(actor, m)
         _expect(m, Minutes.Status.ISSUED)
         if not reason:
-            raise MinutesError("reason_required", "Ghi rõ lý do đính chính biên bản đã ban hành.")
+            raise MinutesError("reason_required", _("Ghi rõ lý do đính chính biên bản đã ban hành."))
         m.status, m.correction_reason = Minutes.Status.DRAFT, reason[:MAX_COMMENT]
         m.save(update_fields=["status", "correction_reason"])
         _audit(actor, "minutes.correction_started", m, Minutes.Status.ISSUED, reason=m.correction_reason)

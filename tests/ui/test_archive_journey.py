@@ -38,7 +38,7 @@ def check_page(page, name: str) -> None:
     assert page.locator("h1").count() == 1
 
 
-def test_leader_finds_opens_downloads_and_verifies_signed_minutes(org, briefing, confidential, live_server, page, ca):
+def test_leader_finds_opens_downloads_and_verifies_signed_minutes(org, briefing, confidential, live_server, page, ca):  # noqa: F811 - fixtures imported above
     def prepare():  # off Playwright's event-loop thread: the actions broadcast after commit
         doc = issue(org, briefing.occurrence, text="Nội dung cuộc họp giao ban tháng: tình hình khám chữa bệnh.",
                     conclusion="Tiếp tục họp giao ban vào thứ Hai hằng tuần.", action="Báo cáo số liệu về Sở",
