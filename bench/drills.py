@@ -75,9 +75,11 @@ def zoom_kill(args, fake, sink, env) -> dict:
     w = k.world("zk")
     fake.fail("lost", count=10_000, path="/meetings", method="POST", delay=0.4)  # slow answers
     consumer = k.Consumer(env, workers=4)
-    ids = k.create_meetings(w, args.meetings, provider="zoom")
-    k.wait_until(lambda: len(fake.meetings) >= args.meetings // 3, 120, "a third created at Zoom")
-    consumer.kill()
+    try:
+        ids = k.create_meetings(w, args.meetings, provider="zoom")
+        k.wait_until(lambda: len(fake.meetings) >= args.meetings // 3, 120, "a third created at Zoom")
+    finally:
+        consumer.kill()
     at_kill = {"zoom_meetings_at_kill": len(fake.meetings),
                "rooms_ready_at_kill": OnlineRoom.objects.filter(occurrence__meeting_id__in=ids, state="ready").count()}
     fake.heal()
@@ -99,9 +101,11 @@ def invite_kill(args, fake, sink, env) -> dict:
     w = k.world("ik")
     sink.delay = 0.05
     consumer = k.Consumer(env, workers=4)
-    ids = k.create_meetings(w, args.meetings, attendees=6)
-    k.wait_until(lambda: len(sink.received) >= args.meetings * 2, 120, "a third of the invitations sent")
-    consumer.kill()
+    try:
+        ids = k.create_meetings(w, args.meetings, attendees=6)
+        k.wait_until(lambda: len(sink.received) >= args.meetings * 2, 120, "a third of the invitations sent")
+    finally:
+        consumer.kill()
     at_kill = {"received_at_kill": len(sink.received),
                "rows_sent_at_kill": Delivery.objects.filter(meeting_id__in=ids, status="sent").count()}
     sink.delay = 0.0

@@ -46,11 +46,20 @@ def redis_stop(port: int) -> None:
 
 
 async def drill(args: argparse.Namespace, world: dict, env: dict, sink) -> dict:
-    from bench import drill_kit as k
-    from integrations.calendar.models import Delivery
-    from minutes.testing import LiveClient, Server
+    from minutes.testing import Server
 
     servers = [Server(env) for _ in range(2)]
+    try:
+        return await _drill(args, world, env, sink, servers)
+    finally:
+        for s in servers:
+            s.stop()
+
+
+async def _drill(args: argparse.Namespace, world: dict, env: dict, sink, servers: list) -> dict:
+    from bench import drill_kit as k
+    from minutes.testing import LiveClient
+
     for s in servers:
         s.wait_ready()
     section = world["section"]
@@ -92,6 +101,20 @@ async def drill(args: argparse.Namespace, world: dict, env: dict, sink) -> dict:
     stop.set()
     await typer
     consumer = k.Consumer(env, workers=2, periodic=True)
+    try:
+        return await _after_restart(args, world, sink, ids, everyone, editor, typed, send_errors, consumer,
+                                    servers, restarted_at)
+    finally:
+        consumer.stop()
+
+
+async def _after_restart(args, world, sink, ids, everyone, editor, typed, send_errors, consumer, servers,
+                         restarted_at) -> dict:
+    from bench import drill_kit as k
+    from integrations.calendar.models import Delivery
+    from minutes.testing import LiveClient
+
+    section = world["section"]
     closed = [c for c in everyone if c.ws.close_code is not None or c.ws.state.name != "OPEN"]
     attempts = 0
     for c in closed:  # what the browser does when its socket closes: reconnect, with a pause
@@ -129,9 +152,6 @@ async def drill(args: argparse.Namespace, world: dict, env: dict, sink) -> dict:
     figures = await asyncio.to_thread(k.invitation_figures, ids, sink)
     for c in [*everyone, fresh]:
         await c.close()
-    consumer.stop()
-    for s in servers:
-        s.stop()
     return {
         "minutes": {"edits_attempted": len(typed), "edits_in_database": len(typed) - len(lost), "lost": len(lost),
                     "send_errors_during_outage": send_errors, "clients_not_matching_text": behind},

@@ -65,7 +65,8 @@ class Clash:
 
 class BookingConflict(Exception):
     def __init__(self, clashes: list[Clash], stage: str = "check") -> None:
-        # Counted here, the one place every refusal passes (stage: pre-check or database race).
+        # Counted here, the one place every refusal passes (stage: the pre-check, or the
+        # database constraint: PostgreSQL's exclusion constraint or a concurrent insert).
         from config.metrics import BOOKING_CONFLICTS
 
         BOOKING_CONFLICTS.labels(stage).inc()
@@ -198,7 +199,7 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
                 raise
             if attempt == 2:
                 p = planned[0]
-                raise BookingConflict([Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))], "race") from None
+                raise BookingConflict([Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))], "constraint") from None
         except IntegrityError as exc:
             if not is_overlap_violation(exc):
                 raise
@@ -206,7 +207,7 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
             if not clashes:
                 p = planned[0]
                 clashes = [Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))]
-            raise BookingConflict(clashes, "race") from None
+            raise BookingConflict(clashes, "constraint") from None
     result: list[Booking] = [None] * len(bookings)  # type: ignore[list-item]
     for i, booking in zip(order, created, strict=True):
         result[i] = booking
