@@ -9,5 +9,7 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # security events → audit trail
 
         signals.connect_user_roles()
-        from accounts import schema  # noqa: F401  (registers the OpenAPI token scheme)
-        from accounts import token_signals  # noqa: F401 - forgets cached API tokens on change
+        from accounts import (
+            schema,  # noqa: F401  (registers the OpenAPI token scheme)
+            token_signals,  # noqa: F401 - forgets cached API tokens on change
+        )

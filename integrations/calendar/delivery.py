@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import mailers
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from config import metrics
