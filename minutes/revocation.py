@@ -8,6 +8,8 @@ access (or turns read-only). The heartbeat re-checks too, as a safety net.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -26,8 +28,21 @@ def _send(rooms: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for room in rooms:
-        async_to_sync(layer.group_send)(room, {"type": "minutes.event", "room": room, "event": EVENT})
+
+    def run() -> None:
+        for room in rooms:
+            async_to_sync(layer.group_send)(room, {"type": "minutes.event", "room": room, "event": EVENT})
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        run()
+        return
+    # A thread that runs an event loop (e.g. a test driving a browser) may not call
+    # async_to_sync: send from a helper thread instead.
+    helper = threading.Thread(target=run, name="minutes-revocation")
+    helper.start()
+    helper.join()
 
 
 def _later(rooms: list[str]) -> None:
