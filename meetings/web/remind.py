@@ -31,7 +31,7 @@ def register() -> None:
 
 def remind_unanswered(actor: User, meeting: Meeting) -> int | None:
     """Queue the reminder; the number of people it goes to, or None if one was sent lately."""
-    if not cache.add(f"quorum:remind:{meeting.pk}", 1, QUIET_MINUTES * 60):
+    if not cache.add(f"quorum:remind:{meeting.uid}", 1, QUIET_MINUTES * 60):  # uid: unique beyond one database
         return None
     ids = list(meeting.attendees.filter(is_active=True, rsvp=Attendee.Rsvp.NEEDS_ACTION).values_list("pk", flat=True))
     if ids:
@@ -52,7 +52,7 @@ def handle(message: OutboxMessage) -> None:
     people = meeting.attendees.filter(pk__in=message.payload.get("attendee_ids", []), is_active=True,
                                       rsvp=Attendee.Rsvp.NEEDS_ACTION)
     for a in people:
-        key = f"quorum:remind:{message.pk}:{a.pk}"
+        key = f"quorum:remind:{meeting.uid}:{message.pk}:{a.pk}"
         if cache.get(key):
             continue  # sent before a retry of this row
         links = answers.links(a)

@@ -242,12 +242,12 @@ def test_a_draft_is_edited_then_published_from_the_composer(org):
     c = client_for(org.secretary)
     from tests.meetings.web.test_composer import form_data
 
-    c.post(reverse("composer"), form_data(org, day, intent="draft", token="d1"))
+    c.post(reverse("composer"), form_data(org, day, intent="draft"))
     draft = Meeting.objects.get()
     page = c.get(reverse("meeting_edit", args=[draft.uid]))
     assert page.status_code == 200 and "Lưu và gửi giấy mời" in page.content.decode()
     data = form_data(org, day, start=f"{day:%Y-%m-%d}T13:00", end=f"{day:%Y-%m-%d}T14:00", intent="publish",
-                     version=page.context["form"].initial["version"], token="d2")
+                     version=page.context["form"].initial["version"])
     r = c.post(reverse("meeting_edit", args=[draft.uid]), data)
     assert r.status_code == 302, r.context["form"].errors
     draft.refresh_from_db()
