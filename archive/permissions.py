@@ -60,7 +60,7 @@ def visible_documents(user: User) -> QuerySet[IssuedDocument]:
     # The few confidential documents this user may see, computed once as a subquery: testing
     # chair/booker/invitation row by row would join every document to its meeting.
     invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id")
-    allowed = IssuedDocument.objects.filter(sensitivity=CONFIDENTIAL).filter(
+    allowed = IssuedDocument.objects.filter(unit_id__in=units, sensitivity=CONFIDENTIAL).filter(
         Q(chair=user) | Q(minutes__occurrence__meeting__created_by=user)
         | Q(minutes__occurrence__meeting_id__in=invited)).values("pk")
     return qs.filter(unit_id__in=units).filter(~Q(sensitivity=CONFIDENTIAL) | Q(pk__in=allowed))
