@@ -33,6 +33,7 @@ SLOTS_PER_HOUR = 4  # grid rows of 15 minutes
 ROWS = (DAY_END - DAY_START) * SLOTS_PER_HOUR
 MONTH_CHIPS = 4  # meetings listed per day in the month view before "+n"
 LIVE = (Booking.Status.CONFIRMED, Booking.Status.REQUESTED)
+MAX_LENGTH = timedelta(hours=24)  # the longest meeting meetings.actions accepts
 
 
 # --- URLs of pages other parts own (built by string until their names exist) --------------
@@ -194,7 +195,11 @@ class Viewer:
 
 
 def _visible(user: Any, ref: str) -> Exists:
-    return Exists(Meeting.objects.visible_to(user).filter(pk=OuterRef(ref)))
+    """Whether the user may see the row's meeting, checked on that one meeting (an indexed
+    lookup per row) rather than against every meeting the user may see."""
+    from meetings.models import _visibility_q
+
+    return Exists(Meeting.objects.filter(_visibility_q(user), pk=OuterRef(ref)))
 
 
 _ROW = {
@@ -205,12 +210,17 @@ _ROW = {
 
 def unit_entries(viewer: Viewer, unit: Unit, start: datetime, end: datetime) -> list[Entry]:
     """The unit's sittings overlapping [start, end): organised by it or in its rooms (2 queries)."""
-    in_unit_rooms = Booking.objects.filter(occurrence=OuterRef("pk"), room__unit=unit, status__in=LIVE)
+    # Sittings held in the unit's rooms, found once through the bookings' (room, time) index.
+    in_unit_rooms = Booking.objects.filter(
+        room__unit=unit, status__in=LIVE, start__lt=end, end__gt=start, start__gt=start - MAX_LENGTH,
+    ).values("occurrence_id")
     occs = (
-        Occurrence.objects.filter(in_series=True, start__lt=end, end__gt=start)
+        # The lower bound on start lets the (start, end) index skip the past: no meeting lasts
+        # more than MAX_LENGTH (meetings.actions.check_times).
+        Occurrence.objects.filter(in_series=True, start__lt=end, end__gt=start, start__gt=start - MAX_LENGTH)
         .exclude(status=Occurrence.Status.CANCELLED)
         .exclude(meeting__status__in=[Meeting.Status.DRAFT, Meeting.Status.CANCELLED])
-        .filter(Q(meeting__organizing_unit=unit) | Exists(in_unit_rooms))
+        .filter(Q(meeting__organizing_unit=unit) | Q(pk__in=in_unit_rooms))
     )
     rows = list(
         occs.annotate(can_see=_visible(viewer.user, "meeting_id"))
@@ -220,7 +230,7 @@ def unit_entries(viewer: Viewer, unit: Unit, start: datetime, end: datetime) -> 
     if rows:
         for occ_id, name, unit_name, status in (
             # Refused rooms too: the secretary must see that a sitting lost its room.
-            Booking.objects.filter(occurrence__in=occs.values("pk"), status__in=[*LIVE, Booking.Status.REJECTED])
+            Booking.objects.filter(occurrence_id__in=[r["occ"] for r in rows], status__in=[*LIVE, Booking.Status.REJECTED])
             .order_by("room_id").values_list("occurrence_id", "room__name", "room__unit__short_name", "status")
         ):
             rooms[occ_id].append((name, unit_name, status))
@@ -230,7 +240,7 @@ def unit_entries(viewer: Viewer, unit: Unit, start: datetime, end: datetime) -> 
 def room_entries(viewer: Viewer, rooms: list[Room], start: datetime, end: datetime) -> dict[int, list[Entry]]:
     """{room id: entries} for the rooms' live bookings overlapping [start, end) (1 query)."""
     rows = (
-        Booking.objects.filter(room__in=rooms, status__in=LIVE, start__lt=end, end__gt=start)
+        Booking.objects.filter(room__in=rooms, status__in=LIVE, start__lt=end, end__gt=start, start__gt=start - MAX_LENGTH)
         .exclude(occurrence__status=Occurrence.Status.CANCELLED)
         .exclude(occurrence__meeting__status__in=[Meeting.Status.DRAFT, Meeting.Status.CANCELLED])
         .annotate(can_see=_visible(viewer.user, "occurrence__meeting_id"))
