@@ -102,3 +102,19 @@ class PrivilegedSessionMiddleware:
             request.session["quorum_privileged"] = True
             request.session.set_expiry(settings.QUORUM_PRIVILEGED_SESSION_AGE)
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """400 for a NUL character in the path or query string: PostgreSQL cannot store or
+    compare text containing NUL, so such a value would otherwise end in a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from urllib.parse import unquote
+
+        if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+            return JsonResponse({"error": "invalid", "message": _(
+                "Địa chỉ chứa ký tự NUL không hợp lệ.")}, status=400)
+        return self.get_response(request)

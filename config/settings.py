@@ -436,7 +436,6 @@ if PRODUCTION and "ALLOWED_HOSTS" not in os.environ:
     ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h != "testserver"]
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", "true" if PRODUCTION else "false")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true" if PRODUCTION else "false")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's plain-HTTP health probe
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
@@ -466,6 +465,8 @@ SECURE_CSP = {
 }
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "django.middleware.csp.ContentSecurityPolicyMiddleware")
+# A NUL byte in the URL reaches PostgreSQL as text and fails there (500): refuse it first.
+MIDDLEWARE.insert(0, "accounts.security.RejectNulMiddleware")
 
 # Password policy (D14): 12 characters at least, not all digits, not a common password.
 AUTH_PASSWORD_VALIDATORS = [

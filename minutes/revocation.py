@@ -9,7 +9,7 @@ access (or turns read-only). The heartbeat re-checks too, as a safety net.
 from __future__ import annotations
 
 import asyncio
-import threading
+import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -18,31 +18,40 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 EVENT = {"type": "access_changed"}
+log = logging.getLogger(__name__)
 
 
 def user_room(user_id: int) -> str:
     return f"minutes.user.{user_id}"
 
 
+async def _send_all(layer: Any, rooms: list[str]) -> None:
+    for room in rooms:
+        await layer.group_send(room, {"type": "minutes.event", "room": room, "event": EVENT})
+
+
 def _send(rooms: list[str]) -> None:
+    """Best effort: a write must never fail because the channel layer is away (the
+    heartbeat re-check still closes the socket within one heartbeat)."""
     layer = get_channel_layer()
     if layer is None:
         return
-
-    def run() -> None:
-        for room in rooms:
-            async_to_sync(layer.group_send)(room, {"type": "minutes.event", "room": room, "event": EVENT})
-
     try:
-        asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
     except RuntimeError:
-        run()
-        return
-    # A thread that runs an event loop (e.g. a test driving a browser) may not call
-    # async_to_sync: send from a helper thread instead.
-    helper = threading.Thread(target=run, name="minutes-revocation")
-    helper.start()
-    helper.join()
+        loop = None
+    try:
+        if loop is not None:  # called from code running inside an event loop's thread
+            task = loop.create_task(_send_all(layer, rooms))
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+        else:
+            async_to_sync(_send_all)(layer, rooms)
+    except Exception:
+        log.warning("minutes: could not announce an access change", exc_info=True)
+
+
+_pending: set[asyncio.Task] = set()
 
 
 def _later(rooms: list[str]) -> None:
@@ -68,8 +77,9 @@ def _meeting_changed(sender: Any, instance: Any, created: bool = False, **kwargs
         _later(_meeting_rooms(instance.pk))
 
 
-def _membership_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if not kwargs.get("raw"):
+def _membership_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    # A new membership only grants: nothing to take back from open sockets.
+    if not kwargs.get("raw") and not created:
         _later([user_room(instance.user_id)])
 
 
