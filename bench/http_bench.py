@@ -297,7 +297,7 @@ def main() -> None:
 
     connections.close_all()
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": bench_url, "DEBUG": "false",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": bench_url, "DEBUG": "false", "SECURE_SSL_REDIRECT": "false",
            "SECRET_KEY": secrets.token_urlsafe(50), "PGAPPNAME": APP_NAME, "HUEY_NAME": APP_NAME,
            "CACHE_PREFIX": APP_NAME, "LOG_LEVEL": "ERROR", "HUEY_IMMEDIATE": "false"}
     if redis_url:

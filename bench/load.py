@@ -76,7 +76,7 @@ def setup(args: argparse.Namespace) -> str:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = base.rsplit("/", 1)[0] + "/" + name
     os.environ.update({
-        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings", "QUORUM_EMBEDDED": "false",
+        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings", "QUORUM_EMBEDDED": "false", "SECURE_SSL_REDIRECT": "false",
         "SECRET_KEY": args.secret, "HUEY_IMMEDIATE": "false", "HUEY_NAME": f"quorum-load-seed-{os.getpid()}",
         "LOG_LEVEL": "ERROR", "EMAIL_FILE_PATH": tempfile.mkdtemp(prefix="quorum-load-mail-"),
     })

@@ -26,6 +26,9 @@ export DJANGO_SETTINGS_MODULE=config.settings
 export QUORUM_EMBEDDED=false DEBUG=${DEBUG:-false} HUEY_IMMEDIATE=false
 export SITE_URL=${SITE_URL:-http://127.0.0.1:$SERVE_PORT}
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
+# This topology listens on plain HTTP on loopback. Behind a TLS-terminating proxy leave both
+# unset: production then redirects to HTTPS and sends cookies over HTTPS only.
+export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-false} SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-false}
 export STATIC_ROOT=${STATIC_ROOT:-$ROOT/var/static}
 export LOG_FORMAT=${LOG_FORMAT:-json} ACCESS_LOG=${ACCESS_LOG:-0}
 export PROMETHEUS_MULTIPROC_DIR=$RUN/prometheus

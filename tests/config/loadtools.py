@@ -48,6 +48,8 @@ def server_env(tmp_path: Path, app_name: str, *, host: str | None = None, port: 
         "HUEY_SQLITE_PATH": str(tmp_path / "huey.sqlite3"),
         "CACHE_PREFIX": app_name,
         "LOG_LEVEL": "ERROR",
+        # Plain HTTP on loopback: in production the TLS redirect happens behind the proxy.
+        "SECURE_SSL_REDIRECT": "false",
     })
     return env
 
