@@ -20,6 +20,7 @@ from integrations.zoom.tests.conftest import fake_zoom, zoom_host  # noqa: F401 
 from meetings import actions
 from meetings.models import Meeting, Membership, Unit
 from tests.factories import at, make_room, make_unit, make_user, working_day
+from tests.ui.conftest import inject_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +46,7 @@ def look(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"compose-{name}-390.png"), full_page=True)
     assert width <= 390, f"{name}: the page is {width} px wide on a 390 px phone"
     if AXE.exists():
-        page.add_script_tag(path=str(AXE))
+        inject_axe(page)
         found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.nodes.length)""")
         assert not found, f"{name}: axe {found}"
