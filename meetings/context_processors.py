@@ -31,12 +31,16 @@ def _books(user: Any) -> bool:
     )
 
 
-def _leads(user: Any) -> bool:
-    return permissions.is_system_admin(user) or bool(permissions.unit_ids(user, [Membership.Role.LEADER]))
-
-
 def _admins_rooms(user: Any) -> bool:
     return permissions.is_system_admin(user) or bool(permissions.unit_ids(user, [Membership.Role.UNIT_ADMIN]))
+
+
+def _uses_archive(user: Any) -> bool:
+    # The archive app's own rule (leaders of a unit, department-wide roles), so the bar never
+    # offers a page that answers 403.
+    from archive.permissions import can_use_archive
+
+    return can_use_archive(user)
 
 
 def _anyone(user: Any) -> bool:
@@ -51,13 +55,22 @@ NAV: list[NavItem] = [
     NavItem("rooms", _("Phòng"), _anyone),
     NavItem("room_queue", _("Duyệt phòng"), _admins_rooms),
     NavItem("minutes_index", _("Biên bản"), _anyone),
-    NavItem("archive", _("Lưu trữ"), _leads),
+    # Action items: "my" list, which links to the unit's list (archive/actions.html).
+    NavItem("my_actions", _("Việc của tôi"), _anyone),
+    # The archive page links to the dashboard, the unit's actions and the export.
+    NavItem("archive", _("Lưu trữ"), _uses_archive),
 ]
 
 
 # Badges (e.g. waiting room requests) are registered by the app that owns the page:
 # BADGES["room_queue"] = callable(user) -> int.
 BADGES: dict[str, Callable[[Any], int]] = {}
+
+# Pages reached through an item's page keep that item marked as the current one.
+CURRENT_ALSO: dict[str, set[str]] = {
+    "my_actions": {"unit_actions"},
+    "archive": {"archive_document", "archive_export", "archive_export_status", "dashboard"},
+}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -75,7 +88,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             continue
         badge = BADGES.get(item.url_name)
         items.append(
-            {"url": url, "label": item.label, "current": current == item.url_name,
+            {"url": url, "label": item.label, "current": current == item.url_name or current in CURRENT_ALSO.get(item.url_name, ()),
              "badge": badge(user) if badge else 0}
         )
     return {"nav_items": items}

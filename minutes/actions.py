@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -36,11 +38,22 @@ def group_name(minutes_id: int) -> str:
 def broadcast(minutes_id: int, message: dict[str, Any]) -> None:
     """Send to every open editor of these minutes once the transaction commits."""
 
-    def send() -> None:
+    def run() -> None:
         layer = get_channel_layer()
         if layer is not None:
             room = group_name(minutes_id)
             async_to_sync(layer.group_send)(room, {"type": "minutes.event", "room": room, "event": message})
+
+    def send() -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            run()
+            return
+        # A thread running an event loop (a test driving a browser) may not call async_to_sync.
+        helper = threading.Thread(target=run, name="minutes-broadcast")
+        helper.start()
+        helper.join()
 
     transaction.on_commit(send)
 

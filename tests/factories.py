@@ -49,3 +49,15 @@ def make_room(unit: Unit, name: str | None = None, capacity: int = 20, equipment
         eq, _ = Equipment.objects.get_or_create(slug=slug, defaults={"name": slug})
         room.equipment.add(eq)
     return room
+
+
+def sign_off_and_issue(writer: User, minutes: Any, conclusion: str = "Thống nhất nội dung.") -> Any:
+    """Minutes from draft to issued through the real workflow (submit → chair approves → issue):
+    issuing straight from a draft is refused since the NĐ 30 sign-off steps exist."""
+    from minutes import actions, workflow
+
+    if not minutes.sections.exclude(text="").exists() and not minutes.conclusions.exists():
+        actions.add_conclusion(writer, minutes, conclusion)
+    workflow.submit(writer, minutes)
+    workflow.approve(minutes.occurrence.meeting.chair, minutes)
+    return workflow.issue(writer, minutes)

@@ -22,15 +22,25 @@ def test_vn_datetime_writes_weekday_date_and_time():
     assert vn_datetime(datetime(2026, 9, 7, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))) == "Thứ Hai, 07/09/2026, 08:30"
 
 
-def test_home_lists_visible_upcoming_meetings_with_constant_queries(org, client, django_assert_num_queries):
+def test_home_sends_a_member_to_my_meetings_which_lists_upcoming_meetings_with_constant_queries(
+        org, client, django_assert_num_queries):
+    # "/" became a redirect (secretaries → calendar, everyone else → My meetings) when those pages
+    # landed; the upcoming list lives on My meetings now.
     client.force_login(org.member)
     _book(org, 2)
-    with django_assert_num_queries(5) as small:
-        r = client.get("/")
+    r = client.get("/")
+    assert (r.status_code, r["Location"]) == (302, "/me/")
+    with django_assert_num_queries(8) as small:  # session, user, nav, 2 slices, rooms, my rows, feed
+        r = client.get("/me/")
     assert "Họp 0" in r.content.decode() and "Phòng họp B" in r.content.decode()
     _book(org, 6, first=2)  # more meetings must not mean more queries
     with django_assert_num_queries(len(small.captured_queries)):
-        client.get("/")
+        client.get("/me/")
+
+
+def test_home_sends_a_secretary_to_the_calendar(org, client):
+    client.force_login(org.secretary)
+    assert client.get("/")["Location"] == "/calendar/"
 
 
 def test_outsider_sees_none_of_the_hospitals_meetings(org, client):

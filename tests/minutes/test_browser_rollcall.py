@@ -11,6 +11,7 @@ from django.conf import settings
 
 from minutes.models import AttendanceRecord
 from tests.minutes.test_browser import chromium, people, servers  # noqa: F401 - fixtures
+from tests.ui.conftest import inject_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -68,7 +69,7 @@ def test_roll_call_recorded_in_one_browser_appears_live_in_the_other(org, briefi
     width = chair.page.evaluate("document.getElementById('roll-call').scrollWidth")
     assert width <= 390
     if AXE.exists():
-        chair.page.add_script_tag(path=str(AXE))
+        inject_axe(chair.page)
         found = chair.page.evaluate(
             "async () => (await axe.run('#roll-call')).violations.filter(v => ['serious','critical'].includes(v.impact)).map(v => v.id)")
         assert found == []

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from minutes import actions, documents
 from minutes.models import Minutes, Revision, Section
+from tests.factories import sign_off_and_issue
 from tests.meetings.mine_helpers import sitting
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_viewers_and_issued_minutes_get_the_read_only_layout(org, briefing, minu
     assert 'id="save-state"' in editor and "<textarea data-section" in editor
     viewer = client_for(org.member).get(reverse("minutes:page", args=[occ])).content.decode()
     assert 'id="save-state"' not in viewer and "<textarea data-section" not in viewer and 'class="section-body"' in viewer
-    actions.issue_minutes(org.secretary, minutes)
+    sign_off_and_issue(org.secretary, minutes)
     issued = client_for(org.secretary).get(reverse("minutes:page", args=[occ])).content.decode()
     assert 'id="save-state"' not in issued and "<textarea data-section" not in issued
 
@@ -111,7 +112,7 @@ def test_non_numeric_owner_unit_is_a_clear_400_not_a_500(org, briefing, minutes)
 
 def test_index_lists_the_minutes_a_user_may_open(org, briefing, confidential, minutes):
     secret = actions.ensure_minutes(confidential.meeting.occurrences.get())
-    actions.issue_minutes(org.dept_leader, secret)
+    sign_off_and_issue(org.dept_leader, secret)
     url = reverse("minutes_index")
     mine = client_for(org.member).get(url).content.decode()
     assert briefing.meeting.title in mine

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,13 @@ def page(browser):
     yield page
     page.close()
     browser.clear_cookies()
+
+
+def inject_axe(page) -> None:
+    """Load axe-core into the page. Evaluated through the DevTools protocol rather than a
+    <script> tag: the site's CSP (script-src 'self') rightly refuses inline scripts, and the
+    browser tests keep that CSP on so an inline script in a template fails them."""
+    from django.conf import settings
+
+    source = (Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    page.evaluate(f"() => {{ {source}\n; window.axe = window.axe || axe; }}")

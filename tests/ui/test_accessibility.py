@@ -18,6 +18,7 @@ from integrations.calendar import answers
 from meetings.models import Attendee, Meeting
 from minutes.actions import ensure_minutes
 from tests.meetings.mine_helpers import sitting
+from tests.ui.conftest import inject_axe
 from tests.ui.pages import NOT_PAGE_PREFIXES, NOT_PAGES, PAGES
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
@@ -66,16 +67,36 @@ def test_every_url_pattern_is_checked_or_explained():
 
 
 def sample(org) -> SimpleNamespace:
-    """One online meeting in two days: the member is invited, the leader chairs; minutes exist."""
+    """One online meeting in two days: the member is invited, the leader chairs; minutes exist.
+    Last week's meeting has issued minutes (the archive's document); the leader has an export
+    job; a newly invited person has an invitation link; the Sở leader has enrolled in MFA."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from accounts.invitations import make_token
+    from archive.models import ExportJob
+    from tests.factories import make_user, sign_off_and_issue
+
     occ = sitting(org, timezone.now() + timedelta(days=2), people=[org.member, org.unit_admin],
                   mode=Meeting.Mode.HYBRID, room=org.room_a, title="Giao ban chuyên môn tháng 12")
-    sitting(org, timezone.now() - timedelta(days=3), people=[org.member], title="Họp tuần trước")
+    past = sitting(org, timezone.now() - timedelta(days=3), people=[org.member], title="Họp tuần trước")
     ensure_minutes(occ)
+    sign_off_and_issue(org.secretary, ensure_minutes(past))
+    document = past.minutes.documents.get(is_current=True)
+    today = timezone.localdate()
+    export = ExportJob.objects.create(requested_by=org.leader, unit=org.hospital, date_from=today - timedelta(days=30),
+                                      date_to=today)
+    invited = make_user("moi@bvdk.vn", org.hospital, "member", full_name="Người Được Mời")
+    invited.set_unusable_password()
+    invited.save()
+    TOTP.activate(org.dept_leader, "JBSWY3DPEHPK3PXP")
+    RecoveryCodes.activate(org.dept_leader)
     attendee = Attendee.objects.get(meeting=occ.meeting, user=org.member)
     return SimpleNamespace(
         occurrence=occ, meeting=occ.meeting, attendee=attendee, unit=org.hospital,
         join_token=attendee.join_token, answer_path=answers.links(attendee)["page"].split("8000", 1)[-1],
-        member=org.member, secretary=org.secretary, leader=org.leader,
+        member=org.member, secretary=org.secretary, leader=org.leader, unit_admin=org.unit_admin,
+        dept_leader=org.dept_leader, document=document, export=export, invitation=make_token(invited),
     )
 
 
@@ -107,7 +128,7 @@ def test_every_page_passes_axe_and_fits_a_phone(org, live_server, browser):
                     if response is None or response.status >= 500:
                         failures.append(f"{label}: HTTP {response.status if response else '?'}")
                         continue
-                    page.add_script_tag(path=str(AXE))
+                    inject_axe(page)
                     result = page.evaluate("""async () => {
                       const r = await axe.run(document, {resultTypes: ['violations']});
                       return r.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')

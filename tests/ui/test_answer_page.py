@@ -16,6 +16,7 @@ from meetings.actions import AttendeeInput, MeetingInput, RoomChoice, Scope
 from meetings.formatting import vn_datetime
 from meetings.models import Attendee, Membership
 from tests.factories import at, make_user, working_day
+from tests.ui.conftest import inject_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
@@ -25,7 +26,7 @@ SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 def serious_axe(page) -> list[str]:
     if not AXE.exists():
         return []
-    page.add_script_tag(path=str(AXE))
+    inject_axe(page)
     found = page.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.impact])")
     return [rule for rule, impact in found if impact in ("serious", "critical")]
 

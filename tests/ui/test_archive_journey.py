@@ -13,6 +13,7 @@ from archive import pki, signing
 from minutes import actions
 from tests.archive.conftest import ca, issue  # noqa: F401 - fixture
 from tests.minutes.conftest import briefing, confidential  # noqa: F401 - fixtures
+from tests.ui.conftest import inject_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +31,7 @@ def check_page(page, name: str) -> None:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
         if AXE.exists():
-            page.add_script_tag(path=str(AXE))
+            inject_axe(page)
             bad = page.evaluate("""async () => (await axe.run()).violations
                 .filter(v => ['serious', 'critical'].includes(v.impact))
                 .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))""")
@@ -57,7 +58,7 @@ def test_leader_finds_opens_downloads_and_verifies_signed_minutes(org, briefing,
     page.fill("input[name=login]", org.leader.email)
     page.fill("input[name=password]", "pw-Quorum-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/me/")  # "/" sends everyone but secretaries to My meetings
     page.goto(f"{live_server.url}/archive/")
     page.fill("input[name=q]", "hop giao ban")
     page.click("form[role=search] button[type=submit]")

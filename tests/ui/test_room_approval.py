@@ -14,6 +14,7 @@ import pytest
 from meetings.models import Booking, Meeting
 from tests.factories import at, make_room, working_day
 from tests.meetings.conftest import book
+from tests.ui.conftest import inject_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +44,7 @@ def check_page(page, name: str) -> None:
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= w, f"{name} at {w}px is {scroll}px wide"
         if AXE.exists():
-            page.add_script_tag(path=str(AXE))
+            inject_axe(page)
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
             bad = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
                    if v["impact"] in ("serious", "critical")]

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from integrations.calendar.tests.conftest import smtp  # noqa: F401 - real SMTP on loopback
 from integrations.zoom.tests.conftest import fake_zoom, zoom_host  # noqa: F401 - fake Zoom on loopback
 from meetings import actions
 from meetings.models import Meeting, Membership, Unit
 from tests.factories import at, make_room, make_unit, make_user, working_day
+from tests.ui.conftest import inject_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +47,7 @@ def look(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"compose-{name}-390.png"), full_page=True)
     assert width <= 390, f"{name}: the page is {width} px wide on a 390 px phone"
     if AXE.exists():
-        page.add_script_tag(path=str(AXE))
+        inject_axe(page)
         found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.nodes.length)""")
         assert not found, f"{name}: axe {found}"
@@ -97,7 +99,7 @@ def test_a_department_secretary_books_a_weekly_hybrid_briefing_and_moves_one_sit
     page.fill("#id_count", "4")
     page.select_option("#invite-units", [str(u.pk) for u in org.invited_units])
     page.click("#add-units")
-    page.wait_for_function("document.querySelectorAll('#attendee-rows tr').length === 30")
+    expect(page.locator("#attendee-rows tr")).to_have_count(30)  # no string predicate: CSP forbids eval
     page.locator("#room-finder input[type=checkbox]").first.wait_for()
     page.wait_for_selector("#room-finder >> text=Phòng cho 30 người")
     for name in ("Hội trường Sở", "Hội trường BVĐK", "Hội trường CDC"):
@@ -193,7 +195,7 @@ def test_a_double_clicked_submit_creates_one_meeting(org, live_server, page):
     page.fill("#external-email", "khach@benhvien.vn")
     page.press("#external-email", "Enter")
     page.wait_for_selector("#attendee-rows >> text=khach@benhvien.vn")
-    assert page.locator("#email-error").inner_text() == ""
+    expect(page.locator("#email-error")).to_have_text("")  # cleared once htmx settles the new row
     look(page, "06a-guest-added")
     page.dblclick("button[name=intent][value=publish]")
     page.wait_for_url(f"{live_server.url}/meetings/*/")
