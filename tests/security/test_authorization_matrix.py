@@ -212,7 +212,9 @@ ROUTES: dict[str, Route] = {
 ALLOW["bookers"] = {s: {"secretary", "unit_admin", "room_admin", "superuser"} for s in SCOPES}
 # The archive and the dashboard: leaders (of their units) and department leaders.
 ALLOW["archive"] = {s: {"unit_leader", "dept_leader", "superuser"} for s in SCOPES}
-ALLOW["change_item"] = ALLOW["edit_minutes"]  # archive.permissions.can_change_item: owners and writers
+# archive.permissions.can_change_item: the owner, the owning unit's leaders/secretaries/admins and
+# the minutes' writers, among those who see the item (a confidential one: only its insiders).
+ALLOW["change_item"] = {**ALLOW["edit_minutes"], "own": ALLOW["edit_minutes"]["own"] | {"unit_leader"}}
 ALLOW["see_booking"] = {  # the booking's meeting is visible, or the room is theirs
     s: ALLOW["see_meeting"][s] | {"room_admin", "superuser"} for s in SCOPES
 }
