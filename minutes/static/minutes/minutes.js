@@ -7,7 +7,11 @@ import * as Y from "./yjs.bundle.js";
 const data = JSON.parse(document.getElementById("minutes-data").textContent);
 const $ = (sel) => document.querySelector(sel);
 const saveState = $("#save-state");
-const csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
+// The CSRF cookie is HttpOnly (D5): take the token the page carries for htmx (base.html).
+const csrf = (() => {
+  try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+  catch (e) { return (document.querySelector("[name=csrfmiddlewaretoken]") || {}).value || ""; }
+})();
 
 const toB64 = (u8) => { let s = ""; for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000)); return btoa(s); };
 const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
