@@ -57,7 +57,7 @@ def test_leader_finds_opens_downloads_and_verifies_signed_minutes(org, briefing,
     page.fill("input[name=login]", org.leader.email)
     page.fill("input[name=password]", "pw-Quorum-2026")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_server.url}/me/")  # "/" sends a leader on to My meetings (issue 16)
     page.goto(f"{live_server.url}/archive/")
     page.fill("input[name=q]", "hop giao ban")
     page.click("form[role=search] button[type=submit]")
