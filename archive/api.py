@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -33,8 +33,22 @@ def _day(raw: str | None, key: str) -> str | None:
     return local.date().isoformat()
 
 
+# The response, described for the schema (an APIView has no serializer for drf-spectacular to read).
+_hit = inline_serializer("ArchiveHit", {
+    "id": serializers.IntegerField(), "code": serializers.CharField(), "title": serializers.CharField(),
+    "meeting_date": serializers.DateField(), "unit": serializers.CharField(allow_null=True),
+    "chair": serializers.CharField(allow_null=True), "sensitivity": serializers.CharField(),
+    "on_time": serializers.BooleanField(allow_null=True), "signed": serializers.BooleanField(),
+    "version": serializers.IntegerField(), "snippet_html": serializers.CharField(), "url": serializers.CharField(),
+}, many=True)
+_page = inline_serializer("ArchiveSearchPage", {
+    "count": serializers.IntegerField(), "page": serializers.IntegerField(), "pages": serializers.IntegerField(),
+    "results": _hit,
+})
+
+
 class ArchiveSearchView(AuditedMixin, APIView):
-    @extend_schema(parameters=[
+    @extend_schema(responses={200: _page}, parameters=[
         OpenApiParameter("q", str, description="Words, any diacritics: 'hop giao ban' finds 'họp giao ban'"),
         OpenApiParameter("unit", int), OpenApiParameter("chair", int),
         OpenApiParameter("from", str, description="YYYY-MM-DD (Asia/Ho_Chi_Minh) or ISO 8601"),

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
@@ -102,8 +103,17 @@ class CSVRenderer(BaseRenderer):
 
 class SittingAttendanceView(APIView):
     renderer_classes = [*APIView.renderer_classes, CSVRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Errors (404, 403…) are JSON even when the CSV was asked for: a spreadsheet of
+        # str(dict) helps nobody, and the schema documents errors as JSON.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = self.renderer_classes[0]()
+        self.request.accepted_media_type = self.request.accepted_renderer.media_type
+        return response
+
     @extend_schema(
-        responses={200: _schema},
+        responses={(200, "application/json"): _schema, (200, "text/csv"): OpenApiTypes.STR},
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"], description="csv: bảng tính cho lãnh đạo")],
         summary="Attendance of one sitting: invited, answer, present/late/absent, online minutes, source",
     )

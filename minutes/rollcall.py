@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from meetings import audit
 from meetings.models import Attendee, Occurrence
 from minutes.documents import MinutesError
 from minutes.models import AttendanceRecord, Minutes
@@ -180,15 +181,19 @@ def set_entry(actor: User, minutes: Minutes, record_id: int, status: str, *, rea
     if status == Status.SUBSTITUTE and not substitute:
         raise MinutesError("substitute_required", _("Ghi rõ người dự thay."))
     with transaction.atomic():
-        _editable(minutes)
+        locked = _editable(minutes)
         row = AttendanceRecord.objects.select_for_update().filter(pk=record_id, minutes=minutes).first()
         if row is None:
             raise MinutesError("not_found", _("Không có người này trong danh sách điểm danh."), 404)
+        before = audit.snapshot(row)
         row.status = status
         row.reason = reason if status in (Status.ABSENT, Status.EXCUSED, Status.SUBSTITUTE) else ""
         row.substitute_name = substitute if status == Status.SUBSTITUTE else ""
         row.source = Source.MANUAL
         row.save(update_fields=["status", "reason", "substitute_name", "source"])
+        # Roll-call writes are in the meeting's audit trail (D17), in the same transaction.
+        audit.record(actor, "minutes.attendance_changed", row, before, audit.snapshot(row),
+                     meeting_id=locked.occurrence.meeting_id)
         _push(minutes)
     return row
 
@@ -197,11 +202,14 @@ def set_unit_present(actor: User, minutes: Minutes, unit_id: int | None) -> int:
     """The whole delegation of a unit is there: every row of the unit that is not already
     present or represented becomes present (by hand). Returns how many rows changed."""
     with transaction.atomic():
-        _editable(minutes)
+        locked = _editable(minutes)
         rows = minutes.attendance.select_for_update().filter(unit_id=unit_id).exclude(
             status__in=[Status.PRESENT, Status.SUBSTITUTE])
+        names = list(rows.values_list("name", flat=True))
         changed = rows.update(status=Status.PRESENT, reason="", source=Source.MANUAL)
         if changed:
+            audit.record(actor, "minutes.attendance_unit_present", locked, None,
+                         {"unit_id": unit_id, "present": names}, meeting_id=locked.occurrence.meeting_id)
             _push(minutes)
     return changed
 
@@ -228,6 +236,8 @@ def add_entry(actor: User, minutes: Minutes, who: str) -> AttendanceRecord:
             minutes=locked, attendee=found, unit_id=found.unit_id, user_id=found.user_id, name=found.display_name,
             email=found.email, status=Status.ABSENT, source=Source.MANUAL,
         )
+        audit.record(actor, "minutes.attendance_added", row, None, audit.snapshot(row),
+                     meeting_id=meeting.pk)
         _push(minutes)
     return row
 

@@ -318,7 +318,10 @@ class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):
             admin_units = unit_ids(user, [Membership.Role.UNIT_ADMIN])
             if admin_units:
                 booking_units = unit_ids(user, [Membership.Role.SECRETARY, Membership.Role.UNIT_ADMIN])
-                own = Meeting.objects.filter(Q(created_by=user) | Q(organizing_unit_id__in=booking_units)).values("pk")
+                # The meetings they may edit: a unit's confidential ones only to whoever booked them
+                # (the editors rule of models._visibility_q).
+                own = Meeting.objects.filter(Q(created_by=user) | (
+                    Q(organizing_unit_id__in=booking_units) & ~Q(sensitivity=Meeting.Sensitivity.CONFIDENTIAL))).values("pk")
                 qs = qs.filter(room__unit_id__in=admin_units) | qs.filter(occurrence__meeting__in=own)
             else:
                 qs = qs.filter(occurrence__meeting__in=Meeting.objects.visible_to(user).values("pk"))

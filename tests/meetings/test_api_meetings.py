@@ -167,3 +167,11 @@ def test_attendee_rsvp_survives_a_series_move(org):
     actions.update_meeting(org.secretary, m, {"start": at(day, 10), "end": at(day, 11)})
     assert Attendee.objects.get(meeting=m).rsvp == Attendee.Rsvp.ACCEPTED
     assert Booking.objects.holding().filter(occurrence__meeting=m, start=at(day, 10)).exists()
+
+
+@pytest.mark.parametrize("start", ["0490-02-25T12:51:03+07:00", "2101-01-01T08:00:00+07:00"])
+def test_times_outside_this_century_are_refused_with_a_sentence(org, api, start):
+    # Year 490 in Asia/Ho_Chi_Minh is local mean time (+07:06:30), which RFC 3339 cannot write.
+    response = api(org.secretary).get("/api/v1/availability/", {"start": start, "duration": 60})
+    assert response.status_code == 400
+    assert "năm 2000 đến 2100" in str(response.json())

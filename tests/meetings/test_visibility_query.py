@@ -12,7 +12,8 @@ from tests.meetings.conftest import book
 
 def test_union_form_sees_exactly_what_the_rules_say(org):
     day = working_day(10)
-    people = [org.secretary, org.member, org.leader, org.unit_admin, org.dept_secretary, org.outsider]
+    people = [org.secretary, org.member, org.leader, org.unit_admin, org.dept_secretary, org.outsider,
+              org.dept_leader]
     hour = 7
     for sensitivity, (actor, unit, guests) in product(
         Meeting.Sensitivity.values,
@@ -23,7 +24,8 @@ def test_union_form_sees_exactly_what_the_rules_say(org):
         hour += 1
         book(actor, unit, at(day, hour % 10 + 7), at(day, hour % 10 + 8), title=f"{sensitivity} {hour}",
              sensitivity=sensitivity, attendees=guests, chair=org.leader if hour % 3 == 0 else None,
-             mode=Meeting.Mode.ONLINE, online_provider="link", online_details={"url": "https://vc.example.vn/a"}, draft=True)
+             mode=Meeting.Mode.ONLINE, online_provider="link", online_details={"url": "https://vc.example.vn/a"},
+             draft=hour % 2 == 0)  # drafts only to their editors (D10): both kinds in the mix
     assert Meeting.objects.count() == 12
     for person in people:
         by_rules = set(Meeting.objects.filter(_visibility_q(person)).values_list("pk", flat=True))

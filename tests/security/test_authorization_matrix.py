@@ -146,7 +146,75 @@ ROUTES: dict[str, Route] = {
         "edit_minutes", m("/minutes/{occ}/revisions/1/restore/"), "post"),
     "api/schema/": Route("signed_in", fixed("/api/schema/"), scoped=False),
     "api/docs/": Route("signed_in", fixed("/api/docs/"), scoped=False),
+    "api/redoc/": Route("signed_in", fixed("/api/redoc/"), scoped=False),
+    # Operations: probes answer everyone; /metrics is fenced off by nginx (deploy/nginx), not by Django.
+    "readyz": Route("public", fixed("/readyz"), scoped=False),
+    "metrics": Route("public", fixed("/metrics"), scoped=False),
+    "profile/language/": Route("public", fixed("/profile/language/"), "post", {"language": "xx"}, scoped=False),
+    # My meetings: one's own invitations only; the hospital meeting's guest is nobody here.
+    "me/": Route("signed_in", fixed("/me/"), scoped=False),
+    "me/answer/<int:attendee_id>/": Route("nobody", m("/me/answer/{attendee}/"), "post", BAD),
+    "me/delegate/<int:attendee_id>/": Route("nobody", m("/me/delegate/{attendee}/")),
+    "me/feed/reset/": Route("signed_in", fixed("/me/feed/reset/"), "post", scoped=False),
+    # Meeting pages and the composer (meetings/web): seeing through visible_to, changing as an editor.
+    "meetings/": Route("signed_in", fixed("/meetings/"), scoped=False),
+    "meetings/new/": Route("bookers", fixed("/meetings/new/"), scoped=False),
+    "meetings/new/rooms/": Route("bookers", fixed("/meetings/new/rooms/"), scoped=False),
+    "meetings/new/checks/": Route("bookers", fixed("/meetings/new/checks/"), scoped=False),
+    "meetings/new/people/": Route("bookers", fixed("/meetings/new/people/"), scoped=False),
+    "meetings/new/rows/": Route("bookers", fixed("/meetings/new/rows/"), scoped=False),
+    "meetings/<uuid:uid>/": Route("see_meeting", m("/meetings/{uid}/")),
+    "meetings/<uuid:uid>/edit/": Route("edit_meeting", m("/meetings/{uid}/edit/")),
+    "meetings/<uuid:uid>/move/": Route("edit_meeting", m("/meetings/{uid}/move/")),
+    "meetings/<uuid:uid>/move/check/": Route("edit_meeting", m("/meetings/{uid}/move/check/"), "post", BAD),
+    "meetings/<uuid:uid>/cancel/": Route("edit_meeting", m("/meetings/{uid}/cancel/")),
+    "meetings/<uuid:uid>/publish/": Route("edit_meeting", m("/meetings/{uid}/publish/"), "post", BAD),
+    "meetings/<uuid:uid>/deliveries/": Route("edit_meeting", m("/meetings/{uid}/deliveries/")),
+    "meetings/<uuid:uid>/remind/": Route("edit_meeting", m("/meetings/{uid}/remind/"), "post", BAD),
+    "meetings/<uuid:uid>/online/retry/": Route("edit_meeting", m("/meetings/{uid}/online/retry/"), "post", BAD),
+    # Calendar, room finder, room requests (workspace).
+    "calendar/": Route("signed_in", fixed("/calendar/"), scoped=False),
+    "rooms/": Route("signed_in", fixed("/rooms/"), scoped=False),
+    "rooms/requests/": Route("unit_admins", fixed("/rooms/requests/"), scoped=False),
+    "rooms/requests/decide/": Route("unit_admins", fixed("/rooms/requests/decide/"), "post", BAD, scoped=False),
+    # Roll call, structure and sign-off of the minutes.
+    "minutes/": Route("signed_in", fixed("/minutes/"), scoped=False),
+    "minutes/<int:occurrence_id>/roll-call/": Route("see_minutes", m("/minutes/{occ}/roll-call/")),
+    "minutes/<int:occurrence_id>/roll-call/add/": Route("edit_minutes", m("/minutes/{occ}/roll-call/add/"), "post", BAD),
+    "minutes/<int:occurrence_id>/roll-call/<int:record_id>/": Route(
+        "edit_minutes", m("/minutes/{occ}/roll-call/{record}/"), "post", BAD),
+    "minutes/<int:occurrence_id>/roll-call/units/<int:unit_id>/present/": Route(
+        "edit_minutes", m("/minutes/{occ}/roll-call/units/{unit}/present/"), "post", BAD),
+    "minutes/<int:occurrence_id>/sections/<int:section_id>/remove/": Route(
+        "edit_minutes", m("/minutes/{occ}/sections/{section}/remove/"), "post", {}),
+    "minutes/<int:occurrence_id>/sections/<int:section_id>/move/": Route(
+        "edit_minutes", m("/minutes/{occ}/sections/{section}/move/"), "post", {"direction": "không-hợp-lệ"}),
+    "minutes/<int:occurrence_id>/scribes/": Route("edit_minutes", m("/minutes/{occ}/scribes/"), "post", {"user": -1}),
+    "minutes/<int:occurrence_id>/signoff/": Route("see_minutes", m("/minutes/{occ}/signoff/")),
+    "api/v1/meetings/<uuid:uid>/occurrences/<int:occurrence_id>/attendance/": Route(
+        "see_meeting", m("/api/v1/meetings/{uid}/occurrences/{occ}/attendance/")),
+    # Archive, dashboard, action lists. No document is issued in this world: a forged id is nobody's.
+    "api/v1/archive/": Route("archive", fixed("/api/v1/archive/"), scoped=False),
+    "archive/": Route("archive", fixed("/archive/"), scoped=False),
+    "archive/documents/<int:pk>/": Route("nobody", fixed("/archive/documents/999999/"), scoped=False),
+    "archive/documents/<int:pk>/file.<str:kind>": Route("nobody", fixed("/archive/documents/999999/file.pdf"),
+                                                        scoped=False),
+    "archive/documents/<int:pk>/sign/": Route("nobody", fixed("/archive/documents/999999/sign/"), "post", {},
+                                              scoped=False),
+    "archive/export/": Route("archive", fixed("/archive/export/"), scoped=False),
+    "archive/export/<int:pk>/": Route("nobody", fixed("/archive/export/999999/"), scoped=False),
+    "archive/export/<int:pk>/download/": Route("nobody", fixed("/archive/export/999999/download/"), scoped=False),
+    "dashboard/": Route("archive", fixed("/dashboard/"), scoped=False),
+    "actions/units/": Route("signed_in", fixed("/actions/units/"), scoped=False),
+    "actions/mine/": Route("signed_in", fixed("/actions/mine/"), scoped=False),
+    "actions/<int:item_id>/status/": Route("change_item", m("/actions/{item}/status/"), "post", BAD),
 }
+ALLOW["bookers"] = {s: {"secretary", "unit_admin", "room_admin", "superuser"} for s in SCOPES}
+# The archive and the dashboard: leaders (of their units) and department leaders.
+ALLOW["archive"] = {s: {"unit_leader", "dept_leader", "superuser"} for s in SCOPES}
+# archive.permissions.can_change_item: the owner, the owning unit's leaders/secretaries/admins and
+# the minutes' writers, among those who see the item (a confidential one: only its insiders).
+ALLOW["change_item"] = {**ALLOW["edit_minutes"], "own": ALLOW["edit_minutes"]["own"] | {"unit_leader"}}
 ALLOW["see_booking"] = {  # the booking's meeting is visible, or the room is theirs
     s: ALLOW["see_meeting"][s] | {"room_admin", "superuser"} for s in SCOPES
 }
@@ -210,6 +278,7 @@ def world(org):
             "attendee": meeting.attendees.get().pk, "record": minutes.attendance.first().pk, "item": item.pk,
             "unit": unit.pk, "unit_code": unit.code,
             "room": (org.room_a if scope != "other" else org.cdc_room).pk,
+            "section": getattr(minutes.sections.first(), "pk", 999999),
         }
     users = {
         "anonymous": None, "member": org.member, "secretary": org.secretary, "unit_admin": org.unit_admin,

@@ -283,19 +283,32 @@ def test_d16_the_admin_offers_no_user_deletion(org, rf):
 
 def test_d17_minutes_writes_are_in_the_meetings_audit_trail(org):
     from minutes import actions as minutes_actions
+    from minutes import rollcall, workflow
 
-    meeting = book(org.secretary, org.hospital, at(working_day(5), 8), at(working_day(5), 9), [org.room_a])
+    # Issuing now goes through the sign-off workflow (draft → submitted → approved → issued,
+    # issue 11); the roll call is minutes.rollcall (issue 13). Every step is in the trail.
+    meeting = book(org.secretary, org.hospital, at(working_day(5), 8), at(working_day(5), 9), [org.room_a],
+                   chair=org.leader, attendees=[org.member.email])
     minutes = minutes_actions.ensure_minutes(meeting.occurrences.get())
+    record = minutes.attendance.get(email=org.member.email)
+    rollcall.set_entry(org.secretary, minutes, record.pk, "excused", reason="Đi công tác")
+    rollcall.set_unit_present(org.secretary, minutes, org.hospital.pk)
     minutes_actions.add_conclusion(org.secretary, minutes, "Thống nhất kế hoạch tiêm chủng")
     item = minutes_actions.add_action_item(org.secretary, minutes, {"what": "Báo cáo", "owner_user": org.member.pk})
     minutes_actions.set_action_status(org.member, item, "done")
+    workflow.submit(org.secretary, minutes)
+    workflow.approve(org.leader, minutes)
     minutes_actions.issue_minutes(org.secretary, minutes)
     trail = list(AuditEntry.objects.filter(meeting=meeting, action__startswith="minutes.").order_by("id")
                  .values_list("action", "actor_id"))
     assert trail == [
+        ("minutes.attendance_changed", org.secretary.pk), ("minutes.attendance_unit_present", org.secretary.pk),
         ("minutes.conclusion_added", org.secretary.pk), ("minutes.action_item_added", org.secretary.pk),
-        ("minutes.action_status_changed", org.member.pk), ("minutes.issued", org.secretary.pk),
+        ("minutes.action_status_changed", org.member.pk), ("minutes.submitted", org.secretary.pk),
+        ("minutes.approved", org.leader.pk), ("minutes.issued", org.secretary.pk),
     ]
+    changed = AuditEntry.objects.get(meeting=meeting, action="minutes.attendance_changed")
+    assert changed.before["status"] != "excused" and changed.after["status"] == "excused"
 
 
 def test_d17_api_token_issue_and_revoke_and_logins_are_audited(org, client):
