@@ -120,7 +120,7 @@ def test_d5_production_settings_pass_check_deploy_without_warnings(tmp_path):
 
 def test_d5_session_cookie_is_httponly(org, client):
     client.force_login(org.member)
-    response = client.get("/")
+    response = client.get("/", follow=True)  # "/" sends a member on to My meetings
     assert settings.SESSION_COOKIE_HTTPONLY and response.status_code == 200
 
 
