@@ -391,7 +391,10 @@ LOGGING = {
 # DATABASE_PGBOUNCER=1: behind PgBouncer in transaction mode a server session serves many
 # clients between transactions, so nothing may outlive a transaction: no prepared
 # statements, no server-side binding, no named (server-side) cursors.
-DATABASE_POOL = envbool("DATABASE_POOL", "true")
+# The test process itself runs without the pool: its live servers and racing workers open
+# connections from short-lived threads that never hand them back, which would drain a pool.
+# The servers the tests start (tests/config/test_connection_pool.py) run with it.
+DATABASE_POOL = envbool("DATABASE_POOL", "false" if TESTING else "true")
 DATABASE_PGBOUNCER = envbool("DATABASE_PGBOUNCER", "false")
 if IS_POSTGRES:
     _db = DATABASES["default"]
