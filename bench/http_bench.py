@@ -35,16 +35,19 @@ def _pct(values: list[float], p: float) -> float:
 
 class Server:
     def __init__(self, app_dir: Path, env: dict[str, str], workers: int) -> None:
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        fd = self.sock.fileno()
+        # A free port by host and port, not `--fd`: uvicorn wraps an inherited descriptor as
+        # AF_UNIX, so asyncio skips TCP_NODELAY and every response (headers, then body) waits
+        # on Nagle and the client's delayed ACK, a fixed ~40 ms floor that production
+        # (nginx in front, `--host/--port`) never pays.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
         self.log = open(f"/tmp/quorum-bench-http-{os.getpid()}.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(fd), "--workers", str(workers),
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers),
              "--lifespan", "off", "--log-level", "warning", "--no-access-log", "--backlog", "2048"],
-            cwd=app_dir, env=env, pass_fds=(fd,), stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=app_dir, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -65,7 +68,6 @@ class Server:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        self.sock.close()
         self.log.close()
 
 
@@ -88,7 +90,38 @@ class Watch(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             self.peak = max(self.peak, self.count())
-            self.stopped.wait(0.005)
+            self.stopped.wait(0.02)  # 50 samples/s: more would load the server it watches
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time the servers (uvicorn and its workers) and their PostgreSQL sessions spend: a
+    per-request cost that, unlike latency, barely moves when other work shares the machine."""
+
+    def __init__(self, server: Server, watch: Watch) -> None:
+        self.server, self.watch = server, watch
+
+    def pids(self) -> list[int]:
+        root = self.server.proc.pid
+        children = [int(p) for p in Path(f"/proc/{root}/task/{root}/children").read_text().split()]
+        backends = [r[0] for r in self.watch.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APP_NAME]).fetchall()]
+        return [root, *children, *backends]
+
+    def sample(self) -> dict[int, float]:
+        return {pid: _proc_cpu(pid) for pid in self.pids()}
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 class Client:
@@ -198,6 +231,41 @@ def throughput(port: int, token: str, paths: list[str], clients: int, seconds: f
     return sum(done), bad, time.perf_counter() - began
 
 
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % #paths) + 1])
+end
+"""
+
+
+def throughput_wrk(port: int, token: str, paths: list[str], clients: int, seconds: float) -> tuple[int, list[int], float]:
+    """The same window with wrk (C, one thread per core): the Python client above spends as
+    much CPU as the server it measures on a 2-core machine, so req/s there is a floor."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lua, lst = Path(tmp, "paths.lua"), Path(tmp, "paths.txt")
+        lua.write_text(WRK_SCRIPT)
+        lst.write_text("\n".join(paths) + "\n")
+        out = subprocess.run(
+            [shutil.which("wrk") or "wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "-s", str(lua), "--latency",
+             f"http://127.0.0.1:{port}"],
+            env={**os.environ, "WRK_PATHS": str(lst), "WRK_TOKEN": token}, capture_output=True, text=True, check=True,
+        ).stdout
+    requests = int(next(line.split()[0] for line in out.splitlines() if "requests in" in line))
+    bad = []
+    for line in out.splitlines():
+        if "Non-2xx or 3xx responses:" in line:
+            bad = [0] * int(line.split(":")[1])
+    return requests, bad, seconds
+
+
 def bookings(port: int, plans: list[dict], tokens: dict[int, str], codes: dict[int, str]) -> dict:
     results: list[tuple[int, float]] = []
     lock = threading.Lock()
@@ -254,7 +322,12 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="K=V for the servers' environment")
     parser.add_argument("--answers", type=Path, help="store availability answers here, or compare with them")
     parser.add_argument("--label", default="")
+    parser.add_argument("--only", default="avail,list,calendar,ics,rps,book",
+                        help="phases to run, comma-separated (default: all)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
+                        help="the req/s phase's client: wrk if installed (auto), or Python threads")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL=postgres://… (the bench runs on PostgreSQL only).")
@@ -311,31 +384,51 @@ def main() -> None:
     watch = Watch(dsn, name)
     server = Server(args.app_dir, env, args.workers)
     watch.start()
+    meter = CpuMeter(server, watch)
+    cpu: dict[str, float] = {}  # server + database CPU ms per request, by phase
     out: dict = {}
     try:
-        load = ba.loadavg()
-        times, bodies, bad = one_client(server.port, token, [avail_path(q) for q in qs])
-        floor = sql_floor(dsn, secretary.pk, qs)
-        out["avail"] = (times, floor, bad, load)
-        if args.answers:
-            answers = [json.loads(b) for b in bodies]
-            if args.answers.exists():
-                stored = json.loads(args.answers.read_text())
-                same = sum(a == b for a, b in zip(answers, stored, strict=True))
-                print(f"answers: {same}/{len(answers)} identical to {args.answers}")
-            else:
-                args.answers.write_text(json.dumps(answers))
-                print(f"answers stored in {args.answers}")
-        for label, path in (("meeting list (limit 50)", "/api/v1/meetings/?limit=50"), ("calendar API, one week", cal),
-                            ("room ICS feed", f"/feeds/{feed}.ics")):
+        if "avail" in only:
             load = ba.loadavg()
-            t, _b, bad = one_client(server.port, token, [path] * 100)
-            out[label] = (t, bad, load)
-        load = ba.loadavg()
-        n, bad, wall = throughput(server.port, token, [avail_path(q) for q in qs], args.clients, args.seconds)
-        out["rps"] = (n / wall, bad, load)
-        load = ba.loadavg()
-        out["book"] = (bookings(server.port, plans, tokens, codes), load)
+            before = meter.sample()
+            times, bodies, bad = one_client(server.port, token, [avail_path(q) for q in qs])
+            cpu["avail"] = meter.spent(before, meter.sample()) * 1000 / (len(times) + 10)
+            floor = sql_floor(dsn, secretary.pk, qs)
+            out["avail"] = (times, floor, bad, load)
+            if args.answers:
+                answers = [json.loads(b) for b in bodies]
+                if args.answers.exists():
+                    stored = json.loads(args.answers.read_text())
+                    same = sum(a == b for a, b in zip(answers, stored, strict=True))
+                    print(f"answers: {same}/{len(answers)} identical to {args.answers}")
+                else:
+                    args.answers.write_text(json.dumps(answers))
+                    print(f"answers stored in {args.answers}")
+        for key, label, path in (("list", "meeting list (limit 50)", "/api/v1/meetings/?limit=50"),
+                                 ("calendar", "calendar API, one week", cal),
+                                 ("ics", "room ICS feed", f"/feeds/{feed}.ics")):
+            if key in only:
+                load = ba.loadavg()
+                before = meter.sample()
+                t, _b, bad = one_client(server.port, token, [path] * 100)
+                cpu[label] = meter.spent(before, meter.sample()) * 1000 / (len(t) + 10)
+                out[label] = (t, bad, load)
+        if "rps" in only:
+            import shutil
+
+            use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+            load = ba.loadavg()
+            run = throughput_wrk if use_wrk else throughput
+            before = meter.sample()
+            n, bad, wall = run(server.port, token, [avail_path(q) for q in qs], args.clients, args.seconds)
+            cpu["rps"] = meter.spent(before, meter.sample()) * 1000 / max(n, 1)
+            out["rps"] = (n / wall, bad, load, "wrk" if use_wrk else "Python threads")
+        if "book" in only:
+            load = ba.loadavg()
+            before = meter.sample()
+            out["book"] = (bookings(server.port, plans, tokens, codes), load)
+            b = out["book"][0]
+            cpu["book"] = meter.spent(before, meter.sample()) * 1000 / (b["ok"] + b["refused"] + len(b["other"]) + len(plans))
         peak_now = watch.peak
     finally:
         watch.stopped.set()
@@ -356,26 +449,37 @@ def main() -> None:
     if not args.keep and not args.reuse:
         ba.drop_database(url, name)
 
-    times, floor, bad, load = out["avail"]
-    b, bload = out["book"]
     print()
     print(f"| {args.label or 'Quorum'} (load avg at each phase) | value |")
     print("|---|---|")
-    print(f"| availability, 1 client, p50 / p95 (load {load}) | {_pct(times, 50):.1f} / {_pct(times, 95):.1f} ms"
-          f"{f' ({len(bad)} non-200)' if bad else ''} |")
-    print(f"| SQL floor of the same questions, p50 / p95 | {_pct(floor, 50):.1f} / {_pct(floor, 95):.1f} ms |")
-    for label in ("meeting list (limit 50)", "calendar API, one week", "room ICS feed"):
-        t, bad, load = out[label]
-        print(f"| {label}, 1 client, p50 / p95 (load {load}) | {_pct(t, 50):.1f} / {_pct(t, 95):.1f} ms"
+    if "avail" in out:
+        times, floor, bad, load = out["avail"]
+        print(f"| availability, 1 client, p50 / p95 (load {load}) | {_pct(times, 50):.1f} / {_pct(times, 95):.1f} ms"
               f"{f' ({len(bad)} non-200)' if bad else ''} |")
-    rps, bad, load = out["rps"]
-    print(f"| availability, {args.clients} connections (load {load}) | {rps:.0f} req/s"
-          f"{f' ({len(bad)} non-200: {sorted(set(bad))})' if bad else ''} |")
-    print(f"| bookings, {args.clients} clients (load {bload}) | {b['ok'] / b['wall']:.0f} bookings/s, {b['refused']} refused (409), "
-          f"{len(b['other'])} other{f' {sorted(set(b["other"]))}' if b['other'] else ''}; p50 / p95 "
-          f"{_pct(b['latency'], 50):.0f} / {_pct(b['latency'], 95):.0f} ms |")
+        print(f"| SQL floor of the same questions, p50 / p95 | {_pct(floor, 50):.1f} / {_pct(floor, 95):.1f} ms |")
+    for label in ("meeting list (limit 50)", "calendar API, one week", "room ICS feed"):
+        if label in out:
+            t, bad, load = out[label]
+            print(f"| {label}, 1 client, p50 / p95 (load {load}) | {_pct(t, 50):.1f} / {_pct(t, 95):.1f} ms"
+                  f"{f' ({len(bad)} non-200)' if bad else ''} |")
+    if "rps" in out:
+        rps, bad, load, client = out["rps"]
+        print(f"| availability, {args.clients} connections, {client} (load {load}) | {rps:.0f} req/s"
+              f"{f' ({len(bad)} non-200)' if bad else ''} |")
+    if "book" in out:
+        b, bload = out["book"]
+        print(f"| bookings, {args.clients} clients (load {bload}) | {b['ok'] / b['wall']:.0f} bookings/s, "
+              f"{b['refused']} refused (409), {len(b['other'])} other{f' {sorted(set(b["other"]))}' if b['other'] else ''}; "
+              f"p50 / p95 {_pct(b['latency'], 50):.0f} / {_pct(b['latency'], 95):.0f} ms |")
     print(f"| double bookings (SQL self-join) | {doubles} |")
     print(f"| peak PostgreSQL sessions of the servers | {peak_now} |")
+    if cpu:
+        print()
+        print("| server + PostgreSQL CPU per request (uvicorn processes and their sessions) | ms |")
+        print("|---|---|")
+        names = {"avail": "availability, 1 client", "rps": "availability under load", "book": "one booking"}
+        for key, ms in cpu.items():
+            print(f"| {names.get(key, key)} | {ms:.1f} |")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ then runs each concurrency step of closed-loop HTTP clients for --seconds:
   booking       POST /api/v1/meetings/             (token; 30 % aim at a small hot set of
                                                     room+slot pairs: deliberate collisions → 409)
   home          GET /                               (session: the "My meetings" list)
+  meeting       GET /meetings/<uid>/                (session of an invitee: the meeting page)
   calendar      GET /api/v1/calendar/               (token, a 4-week window)
   meetings      GET /api/v1/meetings/               (token)
   answer        GET /invitations/answer/<token>/    (anonymous answer link)
@@ -44,7 +45,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-KINDS = {"availability": 25, "booking": 10, "home": 20, "calendar": 15, "meetings": 15, "answer": 15}
+KINDS = {"availability": 20, "booking": 10, "home": 15, "meeting": 15, "calendar": 15, "meetings": 10, "answer": 15}
 TARGET_MS = {"booking": 300}  # pages and reads: 150
 DOUBLE_BOOKINGS_SQL = """
 SELECT count(*) FROM meetings_booking a JOIN meetings_booking b
@@ -151,6 +152,10 @@ def seed(args: argparse.Namespace) -> dict:
         return s.session_key
 
     answer_tokens = [make_token(a) for a in Attendee.objects.select_related("meeting").exclude(meeting=live)[:300]]
+    cookies = [cookie(p) for p in people[: args.sockets + 10]]
+    by_user = {p.pk: c for p, c in zip(people, cookies, strict=False)}
+    pages = [(str(uid), by_user[user_id]) for uid, user_id in Attendee.objects.exclude(meeting=live)
+             .filter(user_id__in=list(by_user)).values_list("meeting__uid", "user_id")[:300]]
     # Booking targets two weeks ahead and later (QĐ 45 notice), 9 slots a day, 20 working days.
     days = [working_day(12) + timedelta(days=d) for d in range(28)]
     days = [d for d in days if d.weekday() < 5][:20]
@@ -160,7 +165,8 @@ def seed(args: argparse.Namespace) -> dict:
         "rooms": {u.code: [r.pk for r in rooms[u.pk]] for u in units},
         "tokens": [ApiToken.issue(s, "load")[1] for s in secretaries],
         "emails": [p.email for p in people],
-        "cookies": [cookie(p) for p in people[: args.sockets + 10]],
+        "cookies": cookies,
+        "pages": pages,
         "editor": cookie(secretaries[0]),
         "occ": minutes.occurrence_id,
         "section": minutes.sections.first().pk,
@@ -240,6 +246,9 @@ async def http_worker(client, world: dict, stats: Stats, stop: float, seed: int)
                 r = await client.post("/api/v1/meetings/", headers=auth, json=body)
             elif kind == "home":
                 r = await client.get("/", cookies={"sessionid": rng.choice(world["cookies"])})
+            elif kind == "meeting":
+                uid, session = rng.choice(world["pages"])
+                r = await client.get(f"/meetings/{uid}/", cookies={"sessionid": session})
             elif kind == "calendar":
                 start = datetime.fromisoformat(world["from"])
                 r = await client.get("/api/v1/calendar/", headers=auth, params={

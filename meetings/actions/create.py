@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from meetings.booking import (
 )
 from meetings.models import (
     Attendee,
+    Booking,
     Meeting,
     MeetingRoom,
     Occurrence,
@@ -96,6 +98,7 @@ def create_meeting(
         status=status,
     )
     planned: list[Planned] = []
+    booked: list[Booking] = []
     try:
         with transaction.atomic():
             # Like bulk_create, no model signals: meeting changes are announced through the outbox.
@@ -112,20 +115,56 @@ def create_meeting(
                 )
                 for i, s in enumerate(starts)
             ])
-            insert([MeetingRoom(meeting=meeting, room=c.room, expected_attendees=c.expected or 0) for c in choices])
+            rooms = insert([MeetingRoom(meeting=meeting, room=c.room, expected_attendees=c.expected or 0)
+                            for c in choices])
             # A new meeting has no attendee rows yet: insert, nothing to reconcile.
-            insert([Attendee(meeting=meeting, email=a.email, name=a.name, user=a.user, unit=a.unit, role=a.role)
-                    for a in attendees])
+            people = insert([Attendee(meeting=meeting, email=a.email, name=a.name, user=a.user, unit=a.unit,
+                                      role=a.role) for a in attendees])
             entries = [audit.entry(actor, "meeting.created", meeting, None, audit.snapshot(meeting), meeting)]
             if booking_now:
                 planned = _plan(actor, [o for o in occurrences if not o.is_cancelled], choices)
-                _book(actor, meeting, planned, now, entries)
+                booked = _book(actor, meeting, planned, now, entries)
             audit.write(entries)  # one INSERT for the meeting's and its bookings' entries
             if booking_now:
                 outbox.emit(meeting, "created", occurrence_ids=[o.pk for o in occurrences])
     except IntegrityError as exc:
         _raise_on_race(planned, exc)
+    meeting.written = Written(rooms, people, occurrences, booked)
     return meeting
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows create_meeting() wrote, for a caller that answers with them (the API's 201)
+    instead of reading back five tables."""
+
+    rooms: list[MeetingRoom]
+    people: list[Attendee]
+    occurrences: list[Occurrence]
+    booked: list[Booking]
+
+    def attach(self, meeting: Meeting) -> Meeting:
+        """Load the rows onto `meeting` as prefetch_related() would (`.all()` answers from
+        memory; `.filter()` still queries). Only for an answer built right away: later
+        `.all()` calls on this instance would not see changes made after."""
+        by_occurrence: dict[int, list[Booking]] = {o.pk: [] for o in self.occurrences}
+        for b in sorted(self.booked, key=lambda b: (b.start, b.pk)):
+            by_occurrence[b.occurrence_id].append(b)
+        for o in self.occurrences:
+            o.meeting = meeting
+            _prefetched(o, "bookings", by_occurrence[o.pk])
+        _prefetched(meeting, "room_choices", sorted(self.rooms, key=lambda r: r.pk))
+        _prefetched(meeting, "attendees", sorted(self.people, key=lambda a: a.pk))
+        _prefetched(meeting, "occurrences", sorted(self.occurrences, key=lambda o: (o.index, o.start)))
+        return meeting
+
+
+def _prefetched(obj: object, name: str, rows: list) -> None:
+    """What prefetch_related() leaves behind: a related queryset already evaluated."""
+    qs = getattr(obj, name).get_queryset()
+    qs._result_cache = rows
+    qs._prefetch_done = True
+    obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
 
 
 def publish_meeting(

@@ -188,7 +188,9 @@ class MeetingListView(AuditedMixin, APIView):
         ser.is_valid(raise_exception=True)
         data, skip = ser.to_input()
         meeting = actions.create_meeting(request.user, data, skip=skip)
-        return Response(_detail(request.user, meeting.uid), status=status.HTTP_201_CREATED)
+        # The action hands back what it wrote (rooms, attendees, occurrences, bookings), and
+        # its author may see it: answered from memory, not read back (one booking, 5 queries).
+        return Response(s.MeetingDetailSerializer(meeting.written.attach(meeting)).data, status=status.HTTP_201_CREATED)
 
 
 def _detail(user: Any, uid: Any) -> dict[str, Any]:
