@@ -32,24 +32,44 @@ def _entries(po: Path, *flags: str) -> list[str]:
     return [line[7:-1] for line in out.splitlines() if line.startswith('msgid "') and line != 'msgid ""']
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext not installed (apt-get install gettext)")
-def test_vi_catalogue_has_every_string_of_the_code_translated(tmp_path, monkeypatch):
-    """makemessages into a copy: a string added to the code and not to locale/vi shows up
-    untranslated; an edited one, fuzzy. Run `make makemessages` to fix either."""
+def _merged_catalogue(tmp_path: Path, monkeypatch, lang: str, domain: str = "django") -> Path:
+    """makemessages into a copy holding the committed catalogue: a string added to the code and
+    not to locale/<lang> shows up untranslated; an edited one, fuzzy."""
     src = tmp_path / "src"
     _copy_sources(src)
-    (src / "locale" / "vi" / "LC_MESSAGES").mkdir(parents=True)
-    committed = ROOT / "locale" / "vi" / "LC_MESSAGES" / "django.po"
-    shutil.copy2(committed, src / "locale" / "vi" / "LC_MESSAGES" / "django.po")
+    (src / "locale" / lang / "LC_MESSAGES").mkdir(parents=True)
+    committed = ROOT / "locale" / lang / "LC_MESSAGES" / f"{domain}.po"
+    shutil.copy2(committed, src / "locale" / lang / "LC_MESSAGES" / f"{domain}.po")
     monkeypatch.chdir(src)
     with override_settings(LOCALE_PATHS=[]):
-        call_command("makemessages", locale=["vi"], no_location=True, verbosity=0, no_obsolete=True)
-    merged = src / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+        call_command("makemessages", locale=[lang], domain=domain, no_location=True, verbosity=0, no_obsolete=True)
+    return src / "locale" / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
+needs_gettext = pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext not installed (apt-get install gettext)")
+
+
+@needs_gettext
+def test_vi_catalogue_has_every_string_of_the_code_translated(tmp_path, monkeypatch):
+    """Run `make makemessages` to fix a failure."""
+    merged = _merged_catalogue(tmp_path, monkeypatch, "vi")
     untranslated = _entries(merged, "--untranslated", "--no-obsolete")
     fuzzy = _entries(merged, "--only-fuzzy", "--no-obsolete")
     assert not untranslated, f"untranslated in locale/vi (run `make makemessages`): {untranslated[:10]}"
     assert not fuzzy, f"fuzzy in locale/vi: {fuzzy[:10]}"
     assert len(_entries(merged, "--no-obsolete")) > 300  # the extraction really ran
+
+
+@needs_gettext
+def test_en_catalogue_has_english_for_every_string_of_the_code(tmp_path, monkeypatch):
+    """A msgid of the code without English (or with a fuzzy guess) in locale/en fails: run
+    `make makemessages`, then write the English for the entries left with msgstr ""."""
+    merged = _merged_catalogue(tmp_path, monkeypatch, "en")
+    untranslated = _entries(merged, "--untranslated", "--no-obsolete")
+    fuzzy = _entries(merged, "--only-fuzzy", "--no-obsolete")
+    assert not untranslated, f"no English in locale/en for {len(untranslated)} strings: {untranslated[:10]}"
+    assert not fuzzy, f"fuzzy in locale/en: {fuzzy[:10]}"
+    assert len(_entries(merged, "--no-obsolete")) > 300
 
 
 def test_catalogues_compile_cleanly():
