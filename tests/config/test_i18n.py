@@ -17,14 +17,20 @@ SKIP_DIRS = {".venv", "node_modules", "var", "tests", "bench", "static", ".git",
 
 
 def _copy_sources(dest: Path) -> None:
-    """The code and templates only (makemessages would otherwise walk the virtualenv)."""
+    """The code and templates only (makemessages would otherwise walk the virtualenv), and the
+    browser scripts of the djangojs domain (not the vendored or bundled ones)."""
     for path in ROOT.rglob("*"):
         rel = path.relative_to(ROOT)
-        if path.is_dir() or rel.parts[0] in SKIP_DIRS or any(p in SKIP_DIRS or p.endswith(".egg-info") for p in rel.parts):
+        if path.is_dir() or any(p.endswith(".egg-info") or p in {".venv", "node_modules", ".git"} for p in rel.parts):
             continue
-        if path.suffix in {".py", ".html", ".txt"}:
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest / rel)
+        if path.suffix == ".js":
+            if rel.parts[0] in {"tests", "bench", "var"} or "vendor" in rel.parts or rel.parts[:2] == ("minutes", "js") \
+                    or path.name.endswith(".bundle.js"):
+                continue
+        elif path.suffix not in {".py", ".html", ".txt"} or rel.parts[0] in SKIP_DIRS or any(p in SKIP_DIRS for p in rel.parts):
+            continue
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest / rel)
 
 
 def _entries(po: Path, *flags: str) -> list[str]:
@@ -72,7 +78,19 @@ def test_en_catalogue_has_english_for_every_string_of_the_code(tmp_path, monkeyp
     assert len(_entries(merged, "--no-obsolete")) > 300
 
 
+@needs_gettext
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_browser_scripts_catalogue_has_every_string_translated(tmp_path, monkeypatch, lang):
+    """The djangojs domain (minutes.js and the other scripts, served by /jsi18n/)."""
+    merged = _merged_catalogue(tmp_path, monkeypatch, lang, "djangojs")
+    untranslated = _entries(merged, "--untranslated", "--no-obsolete")
+    fuzzy = _entries(merged, "--only-fuzzy", "--no-obsolete")
+    assert not untranslated, f"untranslated in locale/{lang}/djangojs.po: {untranslated[:10]}"
+    assert not fuzzy, f"fuzzy in locale/{lang}/djangojs.po: {fuzzy[:10]}"
+    assert "Đã lưu" in _entries(merged, "--no-obsolete")  # minutes.js was read
+
+
 def test_catalogues_compile_cleanly():
-    for po in [*ROOT.glob("locale/*/LC_MESSAGES/django.po"), *ROOT.glob("config/vendor_locale/*/LC_MESSAGES/django.po")]:
+    for po in [*ROOT.glob("locale/*/LC_MESSAGES/*.po"), *ROOT.glob("config/vendor_locale/*/LC_MESSAGES/django.po")]:
         result = subprocess.run(["msgfmt", "--check-format", "--check-domain", "-o", "/dev/null", str(po)], capture_output=True, text=True)
         assert result.returncode == 0 and "plural" not in result.stderr, result.stderr
