@@ -98,13 +98,14 @@ minutes-js:
 	cd minutes/js && npm ci --no-audit --no-fund && npm run build
 
 # Translations: .po files are committed, .mo files are built (msgfmt, from GNU gettext).
-PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po config/vendor_locale/*/LC_MESSAGES/django.po)
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po locale/*/LC_MESSAGES/djangojs.po config/vendor_locale/*/LC_MESSAGES/django.po)
 %.mo: %.po
 	msgfmt --check-format -o $@ $<
 
 messages: $(PO_FILES:.po=.mo)
 
-# Collect every gettext string of the code into locale/vi and locale/en. Vietnamese is the
+# Collect every gettext string of the code into locale/vi and locale/en (django: Python and
+# templates; djangojs: the browser scripts, served by /jsi18n/). Vietnamese is the
 # source language: new vi entries get msgstr = msgid (msgen), the en ones wait for English.
 makemessages: venv
 	$(PY) manage.py makemessages -l vi -l en --no-location --no-wrap --ignore='.venv/*' --ignore='node_modules/*' \
@@ -114,4 +115,11 @@ makemessages: venv
 	msgattrib --no-wrap --clear-fuzzy --empty -o locale/en/LC_MESSAGES/django.po locale/en/LC_MESSAGES/django.po  # a guess is not a translation
 	msgen --no-wrap -o locale/vi/LC_MESSAGES/django.po locale/vi/LC_MESSAGES/django.po
 	sed -i '/^msgstr\[1\]/d' locale/vi/LC_MESSAGES/django.po  # Vietnamese has one plural form
+	$(PY) manage.py makemessages -d djangojs -l vi -l en --no-location --no-wrap --ignore='.venv/*' --ignore='node_modules' \
+	  --ignore='var/*' --ignore='tests/*' --ignore='bench/*' --ignore='static/vendor/*' --ignore='*.bundle.js' --ignore='minutes/js/*'
+	sed -i '/^#, fuzzy$$/{N;s/^#, fuzzy\nmsgid ""$$/msgid ""/}' locale/vi/LC_MESSAGES/djangojs.po locale/en/LC_MESSAGES/djangojs.po
+	msgattrib --no-wrap --clear-fuzzy --empty -o locale/vi/LC_MESSAGES/djangojs.po locale/vi/LC_MESSAGES/djangojs.po
+	msgattrib --no-wrap --clear-fuzzy --empty -o locale/en/LC_MESSAGES/djangojs.po locale/en/LC_MESSAGES/djangojs.po
+	msgen --no-wrap -o locale/vi/LC_MESSAGES/djangojs.po locale/vi/LC_MESSAGES/djangojs.po
+	sed -i '/^msgstr\[1\]/d' locale/vi/LC_MESSAGES/djangojs.po
 	$(MAKE) messages

@@ -31,7 +31,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "week": _("Cuộc họp tuần này theo đơn vị"), "overdue": _("Biên bản quá hạn theo đơn vị"),
         "rates": _("Tỷ lệ ban hành biên bản đúng hạn theo đơn vị và tháng (%)"),
         "items": _("Việc đang mở / quá hạn theo đơn vị"), "modes": _("Trực tuyến và trực tiếp (90 ngày qua)"),
-        "rooms": _("Mức sử dụng phòng họp (30 ngày qua, % giờ làm việc)"),
+        "rooms": _("Mức sử dụng phòng họp (30 ngày qua, tỷ lệ giờ làm việc, %)"),
     }
     context = {
         "titles": t, "week": week, "overdue": overdue, "months": month_labels, "rates": rates,

@@ -11,9 +11,10 @@ class MinutesConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        from minutes import revocation
+        from minutes import notices, revocation
 
         revocation.connect()
+        notices.register()  # the e-mail after the meeting, once the minutes are issued
 
         if apps.is_installed("integrations.online"):
             # The roll call follows the online room for the whole sitting (minutes.rollcall).

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from meetings import audit
+from minutes import notices
 from minutes.actions import broadcast
 from minutes.documents import MinutesError, cut_revision
 from minutes.models import Minutes, Revision
@@ -160,6 +161,7 @@ def issue(actor: User, minutes: Minutes) -> Minutes:
         m.save(update_fields=["status", "issued_at", "issued_by", "issued_on_time", "correction_reason"])
         cut_revision(m, Revision.Reason.STATUS, actor)
         _audit(actor, "minutes.issued", m, Minutes.Status.APPROVED, document=doc.code)
+        notices.queue(m, doc)  # the invitees' e-mail with the links, sent after commit
         broadcast(m.pk, {"type": "status", "status": m.status})
     return m
 

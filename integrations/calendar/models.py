@@ -170,6 +170,7 @@ class Reminder(models.Model):
     class Kind(models.TextChoices):
         DAY_BEFORE = "day_before", _("Ngày hôm trước")
         SOON = "soon", _("Sắp diễn ra")
+        MINUTES = "minutes", _("Biên bản đã ban hành")  # the e-mail after the meeting (minutes.notices)
 
     class Status(models.TextChoices):
         CLAIMED = "claimed", _("Đang gửi")

@@ -21,7 +21,7 @@ from meetings.models.meetings import (
     _visible_ids,
 )
 from meetings.models.organisation import CalendarDay, Membership, Unit, UnitQuerySet
-from meetings.models.rooms import Equipment, Room, RoomQuerySet
+from meetings.models.rooms import EQUIPMENT_LABELS, Equipment, Room, RoomQuerySet, equipment_label
 
 __all__ = [
     "Attendee",
@@ -29,7 +29,9 @@ __all__ = [
     "Booking",
     "BookingQuerySet",
     "CalendarDay",
+    "EQUIPMENT_LABELS",
     "Equipment",
+    "equipment_label",
     "Meeting",
     "MeetingQuerySet",
     "MeetingRoom",

@@ -14,6 +14,23 @@ from meetings.models.organisation import Unit
 from meetings.validators import validate_single_line
 
 
+# The usual equipment, by code: shown in the reader's language whatever name the row holds
+# (rows created by the API or by tests are often named by their code).
+EQUIPMENT_LABELS = {
+    "projector": _("Máy chiếu"),
+    "vc": _("Điểm cầu truyền hình"),
+    "mic": _("Hệ thống âm thanh, micro"),
+    "screen": _("Màn hình lớn"),
+    "whiteboard": _("Bảng viết"),
+}
+
+
+def equipment_label(slug: str, name: str) -> str:
+    """What people read for a piece of equipment: the translated label of a known code, else its name."""
+    known = EQUIPMENT_LABELS.get(slug)
+    return str(known) if known is not None else name
+
+
 class Equipment(models.Model):
     slug = models.SlugField(_("mã thiết bị"), max_length=40, unique=True)
     name = models.CharField(_("tên thiết bị"), max_length=100)
@@ -24,7 +41,11 @@ class Equipment(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return equipment_label(self.slug, self.name)
 
 
 class RoomQuerySet(models.QuerySet["Room"]):

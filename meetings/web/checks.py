@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from meetings import availability, workdays
 from meetings.booking import Planned, find_clashes
-from meetings.models import Attendee, Meeting, Occurrence, Room, Unit
+from meetings.models import Attendee, Meeting, Occurrence, Room, Unit, equipment_label
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -72,8 +72,10 @@ def room_finder(user: User, unit: Unit | None, start: datetime, end: datetime, p
     candidates = availability.candidate_rooms(user, q)
     equipment_names: dict[int, list[str]] = {}
     through = Room.equipment.through
-    for room_id, name in through.objects.filter(room_id__in=[r.pk for r in candidates]).values_list("room_id", "equipment__name"):
-        equipment_names.setdefault(room_id, []).append(name)
+    rows = through.objects.filter(room_id__in=[r.pk for r in candidates]).values_list(
+        "room_id", "equipment__slug", "equipment__name")
+    for room_id, slug, name in rows:
+        equipment_names.setdefault(room_id, []).append(equipment_label(slug, name))
     for room in candidates:
         room.equipment_names = sorted(equipment_names.get(room.pk, []))
         groups.setdefault(room.unit_id, UnitRooms(room.unit)).rooms.append((room, room.pk in free_ids))

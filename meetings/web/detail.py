@@ -200,9 +200,26 @@ def meeting_detail(request: HttpRequest, uid: str) -> HttpResponse:
            "rsvp_labels": dict(Attendee.Rsvp.choices), **_load(meeting)}
     ctx["host"] = editor or meeting.chair_id == request.user.pk
     ctx["host_url"] = reverse("online-start-as-host", args=[meeting.uid])
+    ctx["join_card"] = _join_card(request.user, meeting, ctx["sittings"])
     if meeting.sensitivity == Meeting.Sensitivity.CONFIDENTIAL and not editor:
         ctx["history"] = []
     return render(request, "meetings/detail.html", ctx)
+
+
+def _join_card(user: Any, meeting: Meeting, sittings: list[Occurrence]) -> Any:
+    """The viewer's own Join button for the next sitting still to come (or under way) of an
+    online meeting they are invited to, as on My meetings; None when there is none."""
+    from meetings.mine import Card
+
+    if not meeting.is_online or meeting.status == Meeting.Status.CANCELLED:
+        return None
+    attendee = meeting.attendees.filter(user=user, is_active=True).first()
+    now = timezone.now()
+    upcoming = next((o for o in sittings if not o.is_cancelled and o.end > now), None)
+    if attendee is None or upcoming is None:
+        return None
+    card = Card(upcoming, attendee, now=now)
+    return card if card.show_join else None
 
 
 @login_required

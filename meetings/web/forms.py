@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from accounts.models import User
 from meetings import recurrence
 from meetings.actions import AttendeeInput, MeetingInput, RoomChoice, Scope
-from meetings.models import Attendee, Equipment, Meeting, Membership, Room, Unit
+from meetings.models import Attendee, Equipment, Meeting, Membership, Room, Unit, equipment_label
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]
 WEEKDAYS = [("MO", _lazy("Thứ Hai")), ("TU", _lazy("Thứ Ba")), ("WE", _lazy("Thứ Tư")), ("TH", _lazy("Thứ Năm")),
@@ -238,7 +238,8 @@ class ComposerForm(forms.Form):
         self.fields["chair"].queryset = User.objects.filter(is_active=True).filter(own).distinct().order_by("full_name")
         self.fields["rooms"].queryset = Room.objects.active().select_related("unit")
         # Evaluated only when rendered or when equipment is asked for (the finder runs often).
-        self.fields["equipment"].choices = lambda: list(Equipment.objects.values_list("slug", "name"))
+        self.fields["equipment"].choices = lambda: [
+            (slug, equipment_label(slug, name)) for slug, name in Equipment.objects.values_list("slug", "name")]
         self.fields["online_provider"].choices = [("", _("Mặc định của đơn vị"))] + [
             (k, str(registry.get(k).label)) for k in registry.provider_keys()]
         keys = self.data.getlist("attendee") if hasattr(self.data, "getlist") else []

@@ -94,6 +94,7 @@ BAD = {"scope": "không-hợp-lệ", "rsvp": "không-hợp-lệ", "status": "kh�
 ROUTES: dict[str, Route] = {
     "": Route("public", fixed("/"), scoped=False),  # anonymous: the sign-in invitation
     "healthz": Route("public", fixed("/healthz"), scoped=False),
+    "jsi18n/": Route("public", fixed("/jsi18n/"), scoped=False),
     "profile/": Route("signed_in", fixed("/profile/"), scoped=False),
     "profile/tokens/<int:pk>/revoke/": Route("nobody", fixed("/profile/tokens/999999/revoke/"), "post", scoped=False),
     "profile/invite/": Route("unit_admins", fixed("/profile/invite/"), scoped=False),

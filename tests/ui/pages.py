@@ -84,6 +84,7 @@ PAGES: dict[str, list[Visit]] = {
 # Patterns that are not pages people read, and why.
 NOT_PAGES: dict[str, str] = {
     "healthz": "JSON probe for load balancers",
+    "javascript-catalog": "JavaScript: the browser scripts' translations",
     "revoke-token": "POST only (profile form)",
     "set-language": "POST only (profile and login forms)",
     "invitations:feed": "ICS feed",

@@ -71,7 +71,8 @@ def test_leader_finds_opens_downloads_and_verifies_signed_minutes(org, briefing,
     page.set_viewport_size({"width": 1366, "height": 900})
     result.locator("h2 a").click()
     page.wait_for_url(f"**/archive/documents/{doc.pk}/")
-    assert "Hợp lệ (valid)" in page.locator("#signature-state").inner_text()
+    state = page.locator("#signature-state")
+    assert state.get_attribute("class") == "sig-valid" and state.inner_text().strip() == "Hợp lệ"
     assert org.leader.full_name in page.locator("#signer").inner_text()
     with page.expect_download() as download:
         page.click("text=Tải PDF")

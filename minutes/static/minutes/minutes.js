@@ -4,6 +4,16 @@
 // browser dying) loses nothing: the next page load replays them (Yjs makes that idempotent).
 import * as Y from "./yjs.bundle.js";
 
+// Texts come from Django's JavaScript catalogue (/jsi18n/, loaded by the page before this module;
+// the djangojs domain of locale/): Vietnamese by default, English for English-speaking users.
+const gettext = window.gettext || ((s) => s);
+const interpolate = window.interpolate || ((fmt, obj) => fmt.replace(/%\((\w+)\)s/g, (_m, k) => obj[k]));
+const fmt = (text, values) => interpolate(text, values, true);
+const STATUS_LABELS = {
+  draft: gettext("Đang soạn"), submitted: gettext("Chờ chủ trì duyệt"),
+  approved: gettext("Đã duyệt, chờ ban hành"), issued: gettext("Đã ban hành"),
+};
+
 const data = JSON.parse(document.getElementById("minutes-data").textContent);
 const $ = (sel) => document.querySelector(sel);
 const saveState = $("#save-state");
@@ -79,11 +89,11 @@ function setState(kind, label) { if (!saveState) return; saveState.className = k
 function refreshSaveState() {
   if (!ws || ws.readyState !== WebSocket.OPEN || !ready) {
     return setState("offline", hasUnsaved()
-      ? "Mất kết nối — phần đang gõ được giữ trên máy này và sẽ gửi khi kết nối lại"
-      : (everConnected ? "Mất kết nối — đang kết nối lại…" : "Đang kết nối…"));
+      ? gettext("Mất kết nối — phần đang gõ được giữ trên máy này và sẽ gửi khi kết nối lại")
+      : (everConnected ? gettext("Mất kết nối — đang kết nối lại…") : gettext("Đang kết nối…")));
   }
-  if (hasUnsaved()) return setState("pending", "Đang lưu…");
-  setState("saved", "Đã lưu");
+  if (hasUnsaved()) return setState("pending", gettext("Đang lưu…"));
+  setState("saved", gettext("Đã lưu"));
   if (reloadWhenSaved) location.reload();
 }
 
@@ -208,10 +218,10 @@ function renderPresence() {
     const name = document.createElement("strong");
     name.textContent = p.name;
     const you = document.createElement("span");
-    you.className = "muted"; you.textContent = p.uid === me?.uid ? " (bạn)" : "";
+    you.className = "muted"; you.textContent = p.uid === me?.uid ? ` ${gettext("(bạn)")}` : "";
     const doing = document.createElement("div");
     doing.className = "doing";
-    doing.textContent = [p.unit, (p.editing ? "đang soạn" : "đang xem") + (title ? `: ${title}` : "")].filter(Boolean).join(" · ");
+    doing.textContent = [p.unit, (p.editing ? gettext("đang soạn") : gettext("đang xem")) + (title ? `: ${title}` : "")].filter(Boolean).join(" · ");
     li.append(name, you, doing);
     li.dataset.uid = p.uid;
     if (p.editing) li.className = "editing";
@@ -228,15 +238,17 @@ function applyEditable() {
   const editable = canEdit && status === "draft";
   document.querySelectorAll("textarea[data-section]").forEach((a) => {
     a.disabled = !editable;
-    a.placeholder = editable ? "Ghi nội dung thảo luận (Markdown)…" : "Chưa có nội dung.";
+    a.placeholder = editable ? gettext("Ghi nội dung thảo luận (Markdown)…") : gettext("Chưa có nội dung.");
   });
   document.querySelectorAll(".editor-only").forEach((el) => { el.hidden = !editable; });
-  $("#status-label").textContent = status === "issued" ? "Đã ban hành" : "Đang soạn";
+  $("#status-label").textContent = STATUS_LABELS[status] || status;
   $("#status-label").className = `status ${status}`;
   $("#read-only-note").hidden = editable;
   $("#read-only-note").textContent = status === "issued"
-    ? "Biên bản đã ban hành: chỉ xem, không sửa được nữa."
-    : "Bạn đang xem biên bản; chỉ thư ký, chủ trì và người được giao ghi biên bản mới sửa được.";
+    ? gettext("Biên bản đã ban hành: chỉ xem, không sửa được nữa.")
+    : (status !== "draft" && canEdit)
+      ? gettext("Biên bản đã trình chủ trì: không sửa được, trừ khi chủ trì trả lại.")
+      : gettext("Bạn đang xem biên bản; chỉ thư ký, chủ trì và người được giao ghi biên bản mới sửa được.");
   renderRevisions();
 }
 
@@ -268,7 +280,7 @@ function onInit(msg) {
   for (const p of msg.presence) people.set(p.conn, p);
   renderPresence(); applyEditable(); flush();
   for (const sid of rebasing) send({ type: "sync", section: sid, sv: "" });
-  if (refused) showError("Biên bản đã ban hành hoặc bạn không còn quyền sửa: phần gõ khi mất kết nối không được lưu.");
+  if (refused) showError(gettext("Biên bản đã ban hành hoặc bạn không còn quyền sửa: phần gõ khi mất kết nối không được lưu."));
 }
 
 function connect() {
@@ -329,7 +341,7 @@ function connect() {
   ws.onclose = (ev) => {
     clearInterval(beat); ready = false; refreshSaveState();
     if ([4401, 4403, 4404].includes(ev.code)) {  // refused: retrying cannot help
-      showError(ev.reason || "Không mở được biên bản."); return;
+      showError(ev.reason || gettext("Không mở được biên bản.")); return;
     }
     setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
   };
@@ -343,33 +355,38 @@ async function api(url, body, { quiet = false } = {}) {
     r = await fetch(url, { method: body === undefined ? "GET" : "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf }, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
-    if (!quiet) showError("Không gửi được tới máy chủ, hãy thử lại.");
+    if (!quiet) showError(gettext("Không gửi được tới máy chủ, hãy thử lại."));
     return {};
   }
   const json = await r.json().catch(() => ({}));
-  if (!r.ok && !quiet) showError(json.message || `Lỗi ${r.status}`);
+  if (!r.ok && !quiet) showError(json.message || fmt(gettext("Lỗi %(code)s"), { code: r.status }));
   return r.ok ? json : { ...json, failed: true };
 }
 
+const decisionTag = gettext("Quyết định");
+const unassignLabel = gettext("Bỏ giao");
+const compareLabel = gettext("So với #%(n)s");
+const restoreLabel = gettext("Khôi phục");
 const esc = (t) => String(t ?? "").replace(/[&<>"]/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]));
 const vnDate = (iso) => (iso ? iso.split("-").reverse().join("/") : "");
 
 async function reloadStructure() {
   const d = await api(`/minutes/${data.occurrence}/data/`);
   if (!d.conclusions) return;
-  $("#conclusions").innerHTML = d.conclusions.map((c) => `<li>${c.is_decision ? '<span class="tag">Quyết định</span> ' : ""}${c.html}</li>`).join("")
-    || '<li class="empty">Chưa có kết luận.</li>';
+  $("#conclusions").innerHTML = d.conclusions.map((c) => `<li>${c.is_decision ? `<span class="tag">${esc(decisionTag)}</span> ` : ""}${c.html}</li>`).join("")
+    || `<li class="empty">${esc(gettext("Chưa có kết luận."))}</li>`;
   $("#action-items").innerHTML = d.action_items.map((a) => `<tr><td>${a.number}</td><td>${esc(a.what)}</td><td>${esc(a.owner_user ? a.owner_user.name : a.owner_unit.name)}</td><td>${esc(vnDate(a.due_date))}</td><td><span class="st ${esc(a.status)}">${esc(a.status_label)}</span></td></tr>`).join("")
-    || '<tr class="empty"><td colspan="5">Chưa giao việc nào.</td></tr>';
+    || `<tr class="empty"><td colspan="5">${esc(gettext("Chưa giao việc nào."))}</td></tr>`;
   if ($("#attendance")) $("#attendance").innerHTML = d.attendance.map((r) => `<tr><td>${esc(r.unit) || "—"}</td><td>${esc(r.name)}</td><td><span class="st ${esc(r.status)}">${esc(r.status_label)}</span></td><td>${esc(r.reason)}${r.reason && r.substitute_name ? "; " : ""}${esc(r.substitute_name)}</td></tr>`).join("");
   revisions = d.revisions; renderRevisions();
   if (d.scribes) renderScribes(d.scribes);
 }
 
 function renderScribes(list) {
-  $("#scribes").innerHTML = list.map((p) => `<li>${esc(p.name)}${data.can_assign ? ` <button type="button" class="link" data-unassign="${p.id}">Bỏ giao<span class="visually-hidden">: ${esc(p.name)}</span></button>` : ""}</li>`).join("")
-    || '<li class="empty">Chưa giao ai; thư ký và chủ trì luôn được ghi.</li>';
-  announce(list.length ? `Người ghi biên bản: ${list.map((p) => p.name).join(", ")}` : "Chưa giao ai ghi biên bản.");
+  $("#scribes").innerHTML = list.map((p) => `<li>${esc(p.name)}${data.can_assign ? ` <button type="button" class="link" data-unassign="${p.id}">${esc(unassignLabel)}<span class="visually-hidden">: ${esc(p.name)}</span></button>` : ""}</li>`).join("")
+    || `<li class="empty">${esc(gettext("Chưa giao ai; thư ký và chủ trì luôn được ghi."))}</li>`;
+  announce(list.length ? fmt(gettext("Người ghi biên bản: %(names)s"), { names: list.map((p) => p.name).join(", ") })
+    : gettext("Chưa giao ai ghi biên bản."));
 }
 
 // Screen readers hear structural changes made by others through the page's live region.
@@ -378,9 +395,9 @@ function announce(text) { const live = document.getElementById("live-region"); i
 function renderRevisions() {
   const list = $("#revisions");
   list.innerHTML = revisions.map((r, i) => `<li data-number="${r.number}"><strong>#${r.number}</strong> · ${esc(r.at)}<br><span class="muted">${esc(r.reason_label)}${r.authors.length ? " · " + esc(r.authors.join(", ")) : ""}</span>`
-    + (i + 1 < revisions.length ? ` <button type="button" class="link diff" data-a="${revisions[i + 1].number}" data-b="${r.number}">So với #${revisions[i + 1].number}</button>` : "")
-    + (canEdit && status === "draft" ? ` <button type="button" class="link restore" data-number="${r.number}">Khôi phục</button>` : "")
-    + "</li>").join("") || '<li class="empty">Chưa có phiên bản nào.</li>';
+    + (i + 1 < revisions.length ? ` <button type="button" class="link diff" data-a="${revisions[i + 1].number}" data-b="${r.number}">${esc(fmt(compareLabel, { n: revisions[i + 1].number }))}</button>` : "")
+    + (canEdit && status === "draft" ? ` <button type="button" class="link restore" data-number="${r.number}">${esc(restoreLabel)}</button>` : "")
+    + "</li>").join("") || `<li class="empty">${esc(gettext("Chưa có phiên bản nào."))}</li>`;
 }
 
 $("#revisions").addEventListener("click", async (e) => {
@@ -390,10 +407,10 @@ $("#revisions").addEventListener("click", async (e) => {
     const d = await api(`/minutes/${data.occurrence}/revisions/${b.dataset.a}/diff/${b.dataset.b}/`);
     if (!d.sections) return;
     const changed = d.sections.filter((s) => s.changed);
-    $("#diff").textContent = changed.length ? changed.map((s) => `## ${s.title}\n${s.diff}`).join("\n\n") : `#${d.from} và #${d.to} giống nhau.`;
+    $("#diff").textContent = changed.length ? changed.map((s) => `## ${s.title}\n${s.diff}`).join("\n\n") : fmt(gettext("#%(a)s và #%(b)s giống nhau."), { a: d.from, b: d.to });
     $("#diff").hidden = false;
   } else if (b.classList.contains("restore")) {
-    if (!confirm(`Khôi phục nội dung phiên bản #${b.dataset.number}? Nội dung hiện tại được lưu thành một phiên bản trước khi khôi phục.`)) return;
+    if (!confirm(fmt(gettext("Khôi phục nội dung phiên bản #%(n)s? Nội dung hiện tại được lưu thành một phiên bản trước khi khôi phục."), { n: b.dataset.number }))) return;
     await api(`/minutes/${data.occurrence}/revisions/${b.dataset.number}/restore/`, {});
     reloadStructure();
   }
@@ -421,7 +438,7 @@ $("#sections").addEventListener("click", async (e) => {
   const b = e.target.closest("button[data-move], button[data-remove]");
   if (!b) return;
   if (b.dataset.remove) {
-    if (!confirm(`Xóa mục "${b.dataset.title}"? Nội dung của mục được giữ trong phiên bản trước khi xóa.`)) return;
+    if (!confirm(fmt(gettext("Xóa mục “%(title)s”? Nội dung của mục được giữ trong phiên bản trước khi xóa."), { title: b.dataset.title }))) return;
     const r = await api(`/minutes/${data.occurrence}/sections/${b.dataset.remove}/remove/`, {});
     if (!r.failed) { reloadWhenSaved = true; refreshSaveState(); }
   } else {
@@ -444,7 +461,7 @@ $("#scribes").addEventListener("click", async (e) => {
 { const sel = sessionStorage.getItem("quorum:focus"); if (sel) { sessionStorage.removeItem("quorum:focus"); document.querySelector(sel)?.focus(); } }
 $("#save-revision")?.addEventListener("click", async () => { await api(`/minutes/${data.occurrence}/revisions/`, {}); reloadStructure(); });
 $("#issue")?.addEventListener("click", async () => {
-  if (confirm("Ban hành biên bản? Sau khi ban hành không sửa được nữa.")) { await api(`/minutes/${data.occurrence}/issue/`, {}); }
+  if (confirm(gettext("Ban hành biên bản? Sau khi ban hành không sửa được nữa."))) { await api(`/minutes/${data.occurrence}/issue/`, {}); }
 });
 
 for (const s of data.sections) section(s.id);
