@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from meetings.validators import validate_single_line
@@ -656,6 +657,13 @@ class Attendee(models.Model):
     @property
     def display_name(self) -> str:
         return self.name or (self.user.full_name if self.user_id and self.user else "") or self.email
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to an online-meeting provider (Zoom, a public Jitsi): never the
+        e-mail address (issue 12). A guest without a name is "Khách mời <id>"."""
+        return (self.name or (self.user.full_name if self.user_id and self.user else "")
+                or gettext("Khách mời %(n)s") % {"n": self.pk})
 
 
 # --- Audit trail and outbox ------------------------------------------------------------

@@ -77,6 +77,7 @@ class Route:
     body: Any = None
     scoped: bool = True  # False: the scope changes nothing (tried once per role)
     deny: set[int] = field(default_factory=set)  # further codes meaning "refused" (a forged link: 400/410)
+    environ: dict[str, str] = field(default_factory=dict)  # request environment (e.g. the client address)
 
 
 def m(path: str) -> Callable[[Any, str], str]:
@@ -147,9 +148,11 @@ ROUTES: dict[str, Route] = {
     "api/schema/": Route("signed_in", fixed("/api/schema/"), scoped=False),
     "api/docs/": Route("signed_in", fixed("/api/docs/"), scoped=False),
     "api/redoc/": Route("signed_in", fixed("/api/redoc/"), scoped=False),
-    # Operations: probes answer everyone; /metrics is fenced off by nginx (deploy/nginx), not by Django.
+    # Operations: probes answer everyone. /metrics answers only the scraper (a bearer token, or a
+    # client on this machine when METRICS_TOKEN is unset): no role opens it from elsewhere
+    # (tests/config/test_metrics_access.py tries the token and loopback).
     "readyz": Route("public", fixed("/readyz"), scoped=False),
-    "metrics": Route("public", fixed("/metrics"), scoped=False),
+    "metrics": Route("nobody", fixed("/metrics"), scoped=False, environ={"REMOTE_ADDR": "198.51.100.7"}),
     "profile/language/": Route("public", fixed("/profile/language/"), "post", {"language": "xx"}, scoped=False),
     # My meetings: one's own invitations only; the hospital meeting's guest is nobody here.
     "me/": Route("signed_in", fixed("/me/"), scoped=False),
@@ -316,6 +319,7 @@ def test_matrix(world, name):
             url = route.url(world, scope)
             with transaction.atomic():
                 kwargs = {"content_type": "application/json", "data": route.body} if route.method != "get" else {}
+                kwargs.update(route.environ)
                 response = getattr(client, route.method)(url, **kwargs)
                 transaction.set_rollback(True)
             got = outcome(response, route)
