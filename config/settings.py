@@ -495,7 +495,14 @@ MIDDLEWARE += [
     "accounts.security.PrivilegedSessionMiddleware",
     "accounts.security.MFARequiredMiddleware",
 ]
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys (WebAuthn): a second factor after the password, or a sign-in on their own
+# (passwordless, with the device's PIN or biometrics). Either TOTP or a passkey counts as
+# the MFA that privileged roles must have. Browsers allow WebAuthn on HTTPS and on
+# http://localhost only; the relying party id is the site's host name.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Only for a development server reached over plain HTTP on a name other than localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = envbool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "false")
 MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Quorum")
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 # Rate limits (login, password reset, MFA codes: allauth counts MFA failures as

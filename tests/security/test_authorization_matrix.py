@@ -211,6 +211,20 @@ ROUTES: dict[str, Route] = {
     "actions/units/": Route("signed_in", fixed("/actions/units/"), scoped=False),
     "actions/mine/": Route("signed_in", fixed("/actions/mine/"), scoped=False),
     "actions/<int:item_id>/status/": Route("change_item", m("/actions/{item}/status/"), "post", BAD),
+    # Passkeys (allauth.mfa WebAuthn), listed one by one although "accounts/" is allauth's. Changing a
+    # key first asks a signed-in user to confirm their password (a redirect, "allowed" here); after
+    # that someone else's key is a 404 (tests/accounts/test_passkeys.py). The passkey login hands its
+    # challenge to anyone.
+    "accounts/2fa/webauthn/": Route("signed_in", fixed("/accounts/2fa/webauthn/"), scoped=False),
+    "accounts/2fa/webauthn/add/": Route("signed_in", fixed("/accounts/2fa/webauthn/add/"), scoped=False),
+    "accounts/2fa/webauthn/reauthenticate/": Route("signed_in", fixed("/accounts/2fa/webauthn/reauthenticate/"),
+                                                   scoped=False),
+    "accounts/2fa/webauthn/keys/<int:pk>/remove/": Route("signed_in", fixed("/accounts/2fa/webauthn/keys/999999/remove/"),
+                                                         scoped=False),
+    "accounts/2fa/webauthn/keys/<int:pk>/edit/": Route("signed_in", fixed("/accounts/2fa/webauthn/keys/999999/edit/"),
+                                                       scoped=False),
+    "accounts/2fa/webauthn/login/": Route("public", fixed("/accounts/2fa/webauthn/login/"), scoped=False,
+                                          environ={"HTTP_ACCEPT": "application/json"}),
 }
 ALLOW["bookers"] = {s: {"secretary", "unit_admin", "room_admin", "superuser"} for s in SCOPES}
 # The archive and the dashboard: leaders (of their units) and department leaders.
