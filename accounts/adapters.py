@@ -7,6 +7,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 
 class InviteOnlyAccountAdapter(DefaultAccountAdapter):
@@ -56,5 +57,21 @@ class QuorumMFAAdapter(DefaultMFAAdapter):
         from accounts.security import is_privileged
 
         if settings.QUORUM_MFA_REQUIRED and is_privileged(authenticator.user):
-            return False
+            # ... unless another authenticator app or passkey stays.
+            from allauth.mfa.models import Authenticator
+
+            from accounts.security import ENROLMENT_TYPES
+
+            others = Authenticator.objects.filter(user=authenticator.user, type__in=ENROLMENT_TYPES).exclude(
+                pk=authenticator.pk)
+            if authenticator.type not in ENROLMENT_TYPES or not others.exists():
+                return False
         return super().can_delete_authenticator(authenticator)
+
+    def generate_authenticator_name(self, user: Any, type: Any) -> str:
+        from allauth.mfa.models import Authenticator
+
+        if type == Authenticator.Type.WEBAUTHN:
+            n = Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).count() + 1
+            return gettext("Khóa truy cập %(n)s") % {"n": n}
+        return super().generate_authenticator_name(user, type)

@@ -33,10 +33,15 @@ def is_privileged(user: Any) -> bool:
     return any(role in PRIVILEGED_ROLES for _u, role, _p in memberships(user))
 
 
+# What counts as enrolled: an authenticator app or a passkey / security key (recovery codes
+# alone do not: they are the fallback of one of these).
+ENROLMENT_TYPES = ("totp", "webauthn")
+
+
 def has_mfa(user: Any) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return Authenticator.objects.filter(user=user, type__in=ENROLMENT_TYPES).exists()
 
 
 # Paths a privileged user without MFA may still open: enrolment itself, logout, static.
@@ -60,7 +65,8 @@ class MFARequiredMiddleware:
             if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
                 return JsonResponse({"error": "mfa_required", "message": _(
                     "Tài khoản của bạn phải bật xác thực hai lớp trước khi dùng hệ thống: "
-                    "mở /accounts/2fa/totp/activate/ để cài đặt.")}, status=403)
+                    "mở /accounts/2fa/totp/activate/ (ứng dụng xác thực) hoặc /accounts/2fa/webauthn/add/ "
+                    "(khóa truy cập) để cài đặt.")}, status=403)
             url = reverse("mfa_activate_totp") + "?" + urlencode({"next": request.get_full_path()})
             return HttpResponseRedirect(url)
         return self.get_response(request)

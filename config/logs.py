@@ -14,6 +14,8 @@ import logging
 import os
 from datetime import UTC, datetime
 
+from config.redact import mask_link_tokens, mask_personal_data
+
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("quorum_request_id", default="")
 
 # Attributes every LogRecord has; anything else was passed with extra={...} and is kept.
@@ -40,7 +42,12 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = rid
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
-        if record.exc_info:
+                if isinstance(value, (int, float, bool, type(None))):
+                    entry[key] = value
+                else:  # e.g. django.request's `request`, whose repr holds the path (and a link's secret)
+                    entry[key] = mask_link_tokens(mask_personal_data(value if isinstance(value, str) else repr(value)))
+        if record.exc_text:  # formatted (and masked) by config.redact's filter
+            entry["exc"] = record.exc_text
+        elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -10,10 +10,14 @@ time by `DatabaseCollector`, so they are right whichever process is asked.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -83,7 +87,32 @@ def render() -> bytes:
     return generate_latest(registry) + generate_latest(extra)
 
 
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def scrape_allowed(request: HttpRequest) -> bool:
+    """METRICS_TOKEN set: `Authorization: Bearer <token>` (compared in constant time), from
+    anywhere. Unset: clients on this machine only. nginx fences /metrics as well
+    (deploy/nginx), and passes the real client address (X-Forwarded-For $remote_addr)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+    return _loopback(request.META.get("REMOTE_ADDR", ""))
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format. nginx lets only loopback/monitoring reach it (deploy/nginx)."""
+    """Prometheus text format, for the scraper only (see scrape_allowed)."""
+    if not scrape_allowed(request):
+        response = HttpResponse(
+            _("Không có quyền đọc số liệu giám sát.") + "\n", status=403, content_type="text/plain; charset=utf-8"
+        )
+        if settings.METRICS_TOKEN:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from config import metrics
 from config.logs import request_id
+from config.redact import mask_link_tokens
 
 access_log = logging.getLogger("quorum.request")
 log = logging.getLogger(__name__)
@@ -40,9 +41,10 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = rid
             metrics.HTTP_RESPONSES.labels(f"{response.status_code // 100}xx").inc()
+            path = mask_link_tokens(request.path)  # a join/answer/feed link's secret stays out
             access_log.info(
-                "%s %s %s", request.method, request.path, response.status_code,
-                extra={"method": request.method, "path": request.path, "status": response.status_code,
+                "%s %s %s", request.method, path, response.status_code,
+                extra={"method": request.method, "path": path, "status": response.status_code,
                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                        "user_id": getattr(getattr(request, "user", None), "pk", None)
                        if hasattr(request, "_cached_user") else None},
@@ -124,3 +126,39 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.views.defaults import server_error as default
 
     return default(request)
+
+
+NO_STORE = "no-store"
+
+
+class NoStoreMiddleware:
+    """Nothing personal stays in a browser's, a proxy's or a shared computer's cache.
+
+    - Every API answer is `Cache-Control: no-store` (and `Pragma: no-cache` for HTTP/1.0
+      caches), whatever the view said.
+    - Every error answer (≥ 400) too: a feed's 404 for a revoked address must not be kept.
+    - Every other answer that did not choose a policy itself: pages of signed-in people show
+      meetings, names and answers. The feeds keep their own `private, max-age=300` with ETag
+      (calendar apps poll them with If-None-Match), and static files keep WhiteNoise's.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        from django.conf import settings
+
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(self.static_prefix):
+            return response
+        if (
+            request.path.startswith("/api/")
+            or response.status_code >= 400
+            or not response.has_header("Cache-Control")
+        ):
+            response["Cache-Control"] = NO_STORE
+            response["Pragma"] = "no-cache"
+            if response.has_header("ETag") and response.status_code >= 400:
+                del response["ETag"]
+        return response

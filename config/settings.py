@@ -488,7 +488,14 @@ MIDDLEWARE += [
     "accounts.security.PrivilegedSessionMiddleware",
     "accounts.security.MFARequiredMiddleware",
 ]
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Passkeys (WebAuthn): a second factor after the password, or a sign-in on their own
+# (passwordless, with the device's PIN or biometrics). Either TOTP or a passkey counts as
+# the MFA that privileged roles must have. Browsers allow WebAuthn on HTTPS and on
+# http://localhost only; the relying party id is the site's host name.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Only for a development server reached over plain HTTP on a name other than localhost.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = envbool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", "false")
 MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Quorum")
 MFA_RECOVERY_CODES_SHOW_ONCE = True
 # Rate limits (login, password reset, MFA codes: allauth counts MFA failures as
@@ -559,24 +566,31 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 
 # --- Production operations (issue 13): request ids, JSON logs, probes, metrics, retention ---
 # First in the chain: the request id tags every log record; a lost database answers 503.
-MIDDLEWARE[:0] = ["config.middleware.RequestIdMiddleware", "config.middleware.DatabaseUnavailableMiddleware"]
+MIDDLEWARE[:0] = ["config.middleware.RequestIdMiddleware", "config.middleware.NoStoreMiddleware",
+                  "config.middleware.DatabaseUnavailableMiddleware"]
 # LOG_FORMAT=json (default in production mode) writes one JSON object per line with request_id.
 LOG_FORMAT = os.getenv("LOG_FORMAT", "text" if (EMBEDDED or TESTING) else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"},
+                # E-mail addresses and phone numbers never reach the logs (issue 12).
+                "personal_data": {"()": "config.redact.RedactPersonalDataFilter"}},
     "formatters": {
         "json": {"()": "config.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["request_id", "personal_data"]},
     },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
     # One line per request (method, path, status, duration_ms, user_id): ACCESS_LOG=1.
     "loggers": {"quorum.request": {"level": "INFO" if envbool("ACCESS_LOG", "false") else "WARNING"}},
 }
+# /metrics: with METRICS_TOKEN set, Prometheus sends `Authorization: Bearer <METRICS_TOKEN>`
+# (scrape_configs: authorization: {credentials_file: …}); unset, only this machine may read it.
+METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
 # /readyz bounds: beyond any of them this node answers 503 and leaves the load balancer.
 READY_MAX_QUEUE = envint("READY_MAX_QUEUE", 5000)  # huey tasks waiting
 READY_MAX_QUEUE_LAG = envint("READY_MAX_QUEUE_LAG", 120)  # seconds the minute heartbeat ran late

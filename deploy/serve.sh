@@ -9,6 +9,8 @@
 #   SCHEDULER=1    0 = both consumers run with --no-periodic (a node without a scheduler)
 #   SERVE_UPSTREAMS="127.0.0.1:8141 127.0.0.1:8151"   nginx upstream list (default: this node)
 #   SKIP_SETUP=1   skip migrate/collectstatic (a second node of an already set-up database)
+#   METRICS_TOKEN  Prometheus's bearer token for /metrics; unset = loopback clients only
+#   METRICS_ALLOW="10.0.5.20"   further addresses nginx lets reach /metrics (besides loopback)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -124,8 +126,10 @@ pids+=($!)
 if [ "$NGINX" = 1 ]; then
   upstreams=()
   for u in ${SERVE_UPSTREAMS:-127.0.0.1:$APP_PORT}; do upstreams+=(--upstream "$u"); done
+  metrics_allow=()
+  for a in 127.0.0.1 ::1 ${METRICS_ALLOW:-}; do metrics_allow+=(--metrics-allow "$a"); done
   "$PY" deploy/render_nginx.py --listen "127.0.0.1:$SERVE_PORT" "${upstreams[@]}" \
-    --static-root "$STATIC_ROOT" --run-dir "$RUN" -o "$RUN/nginx.conf"
+    --static-root "$STATIC_ROOT" --run-dir "$RUN" "${metrics_allow[@]}" -o "$RUN/nginx.conf"
   "$NGINX_BIN" -t -q -c "$RUN/nginx.conf" -g "daemon off;" || die "nginx refused $RUN/nginx.conf"
   "$NGINX_BIN" -c "$RUN/nginx.conf" -g "daemon off;" &
   pids+=($!)

@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.redact import mask_personal_data
+
 if TYPE_CHECKING:
     from meetings.models import Meeting, OutboxMessage
 
@@ -168,7 +170,7 @@ def _finish(message: OutboxMessage, status: str, error: str) -> str:
         status=status, locked_until=None, last_error=error[:2000], done_at=timezone.now()
     )
     if status == OutboxMessage.Status.FAILED:
-        log.error("outbox #%s (%s) failed: %s", message.pk, message.topic, error)
+        log.error("outbox #%s (%s) failed: %s", message.pk, message.topic, mask_personal_data(error))
     return status
 
 

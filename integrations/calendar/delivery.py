@@ -24,13 +24,14 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from config import metrics
+from config.redact import mask_personal_data
 from integrations.calendar import feeds, ical, mail, versions
 from integrations.calendar.models import Delivery, Version
 from meetings import outbox
 from meetings.actions import sequence
 from meetings.models import Attendee, Meeting, Occurrence, OutboxMessage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)  # ids only: config.redact masks what comes from elsewhere
 
 TOPIC = "invitations"
 EVENTS = {
@@ -401,7 +402,9 @@ def _finish(d: Delivery, status: str, error: str, token: str) -> None:
 def _fail(d: Delivery, error: str, *, permanent: bool, token: str) -> tuple[str, int | None]:
     """Record a failed attempt: failed for good, or queued again after a backoff (returns
     the delay in seconds for the caller to schedule the retry)."""
-    log.warning("invitation %s to %s failed (attempt %s): %s", d.pk, d.attendee.email, d.attempts, error)
+    # The attendee by id: no address in the logs (issue 12); the SMTP answer is masked too.
+    log.warning("invitation %s to attendee #%s failed (attempt %s): %s", d.pk, d.attendee_id, d.attempts,
+                mask_personal_data(error))
     if permanent or d.attempts >= MAX_ATTEMPTS:
         metrics.INVITATIONS.labels("failed").inc()
         _finish(d, Delivery.Status.FAILED, error, token)

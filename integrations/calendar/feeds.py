@@ -255,7 +255,7 @@ def title(row: FeedToken) -> str:
         return f"Lịch họp – {row.unit.short_name}"
     if row.kind == FeedToken.Kind.ROOM and row.room:
         return f"Lịch phòng – {row.room.name}"
-    return f"Lịch họp – {row.owner.full_name or row.owner.email}"
+    return f"Lịch họp – {row.owner.full_name}" if row.owner.full_name else "Lịch họp – Quorum"  # never the e-mail
 
 
 def header(name: str) -> tuple[bytes, bytes]:

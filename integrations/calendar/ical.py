@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.text import slugify
-from icalendar import Calendar, Event, Timezone, vCalAddress
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
+from config.redact import contains_personal_data, strip_personal_data
 from integrations.calendar import online
 from meetings.models import Attendee, Booking, Meeting, Occurrence, Room
 
@@ -501,6 +502,12 @@ def feed_events(data: MeetingData, *, busy_only: bool = False) -> list[Event]:
     elif data.confidential:
         for ev in events:
             ev.pop("DESCRIPTION", None)
+    # A feed lives in outside calendar apps: no e-mail address or phone number typed into a
+    # title, agenda or place goes with it (issue 12).
+    for ev in events:
+        for name in ("SUMMARY", "DESCRIPTION", "LOCATION"):
+            if name in ev and contains_personal_data(str(ev[name])):
+                ev[name] = vText(strip_personal_data(str(ev[name])))
     return events
 
 

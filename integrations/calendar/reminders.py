@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from config.redact import mask_personal_data
 from integrations.calendar import ical, mail
 from integrations.calendar.models import Delivery, OccurrenceResponse, Reminder, ReminderSetting
 from meetings.models import Attendee, Meeting, Occurrence
@@ -113,7 +114,7 @@ def run(now: datetime | None = None) -> int:
         try:
             msg.send(using="default")
         except (smtplib.SMTPException, OSError) as exc:
-            log.warning("reminder %s to %s failed: %s", row.pk, attendee.email, exc)
+            log.warning("reminder %s to attendee #%s failed: %s", row.pk, attendee.pk, mask_personal_data(exc))
             Reminder.objects.filter(pk=row.pk).update(status=Reminder.Status.FAILED, last_error=str(exc)[:2000])
             continue
         Reminder.objects.filter(pk=row.pk).update(status=Reminder.Status.SENT, sent_at=timezone.now())

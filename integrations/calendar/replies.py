@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from icalendar import Calendar
 
+from config.redact import mask_personal_data
 from integrations.calendar import answers, ical
 from integrations.calendar.models import InboundReply
 from meetings.actions import ActionError
@@ -93,7 +94,8 @@ def _apply(ev: object, sender: str, message_id: str) -> InboundReply:
         row.outcome, row.detail = outcome, detail[:2000]
         row.save()
         if outcome != Outcome.APPLIED:
-            log.warning("iTIP REPLY from %s for %s not applied: %s %s", row.attendee_email, row.uid, outcome, detail)
+            log.warning("iTIP REPLY #%s from %s for %s not applied: %s %s", row.pk, mask_personal_data(row.attendee_email),
+                        row.uid, outcome, mask_personal_data(detail))
         return row
 
     try:

@@ -76,7 +76,9 @@ class JitsiProvider(BaseProvider):
     def join_link(self, room: OnlineRoom, attendee: Attendee | None) -> str:
         if attendee is None:
             return room.join_url
-        return self._link(room, attendee.display_name, attendee.email, moderator=False)
+        # The name in the URL fragment is never the e-mail; the e-mail goes only inside the
+        # signed JWT, to the department's own Jitsi server (uses_jwt).
+        return self._link(room, attendee.public_name, attendee.email if self.uses_jwt else "", moderator=False)
 
     def host_link(self, room: OnlineRoom, user: User) -> str:
         return self._link(room, user.full_name or user.email, user.email, moderator=True)

@@ -58,7 +58,8 @@ def _match(occurrence: Occurrence, email: str, name: str) -> Attendee | None:
             occurrence=occurrence, source=Source.JOIN_LINK, attendee__isnull=False
         ).select_related("attendee__user")
         for row in clicked:
-            if row.attendee and row.attendee.display_name.strip().casefold() == wanted:
+            if row.attendee and wanted in (row.attendee.display_name.strip().casefold(),
+                                           row.attendee.public_name.strip().casefold()):
                 return row.attendee
     return None
 

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.redact import strip_personal_data
 from integrations.online import registry
 from integrations.online.models import OnlineRoom
 from integrations.online.registry import ProviderError, RoomSpec
@@ -153,7 +154,7 @@ def build_spec(room: OnlineRoom, occ: Occurrence, meeting: Meeting, provider: re
     if meeting.sensitivity == Meeting.Sensitivity.CONFIDENTIAL:
         topic = _("Cuộc họp — %(u)s") % {"u": meeting.organizing_unit.short_name}
     else:
-        topic = meeting.title
+        topic = strip_personal_data(meeting.title)  # no e-mail or phone number in Zoom (issue 12)
     details = provider.spec_details(occ, meeting)
     return RoomSpec(
         key=room.key, topic=topic[:200], start=occ.start, end=occ.end,

@@ -186,7 +186,7 @@ class ZoomProvider(BaseProvider):
             return room.join_url
         # The web client pre-fills the name; webhooks then carry it (attendance matching).
         sep = "&" if "?" in room.join_url else "?"
-        return room.join_url + sep + urlencode({"uname": attendee.display_name})
+        return room.join_url + sep + urlencode({"uname": attendee.public_name})  # never the e-mail
 
     def host_link(self, room: OnlineRoom, user: User) -> str:
         # start_url logs the browser in as the host and expires after 2 hours: fetched

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models.meetings import Meeting
@@ -60,6 +61,10 @@ class Attendee(models.Model):
     # the key under SECRET_KEY and is never stored, so the database (or a backup) alone
     # cannot open anyone's link (security review D18). Rotated when the attendee is removed.
     join_key = models.CharField(_("khóa đường link tham gia"), max_length=64, unique=True, default=secrets.token_urlsafe, editable=False)
+    # Links issued before that format (/j/<token>, and /j/<token>.<mac>) still open: SHA-256 of
+    # the old token, set once by a migration (the old token itself is no longer stored).
+    legacy_join_hash = models.CharField(_("mã băm đường link cũ"), max_length=64, blank=True, default="",
+                                        db_index=True, editable=False)
     # Removed attendees are kept (they were sent a CANCEL); active ones are in the invitation.
     is_active = models.BooleanField(_("còn trong danh sách mời"), default=True)
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
@@ -82,8 +87,9 @@ class Attendee(models.Model):
         fields = kwargs.get("update_fields")
         if self.pk is not None and not self.is_active and (fields is None or "is_active" in fields):
             self.join_key = secrets.token_urlsafe()
+            self.legacy_join_hash = ""  # an old link dies with the new one
             if fields is not None:
-                kwargs["update_fields"] = [*fields, "join_key"]
+                kwargs["update_fields"] = [*fields, "join_key", "legacy_join_hash"]
         super().save(*args, **kwargs)
 
     @property
@@ -99,15 +105,28 @@ class Attendee(models.Model):
 
     @classmethod
     def by_join_token(cls, token: str) -> Attendee | None:
-        """The attendee whose link this is (one indexed query plus a constant-time compare)."""
-        key, _sep, _mac = token.partition(".")
-        if not key or not _sep:
+        """The attendee whose link this is (one indexed query plus a constant-time compare).
+
+        Links from before the current format are found by the SHA-256 of their old token
+        (migration): /j/<old token>, and /j/<old token>.<mac>."""
+        key, sep, _mac = token.partition(".")
+        if not key or len(token) > 200:
             return None
-        found = cls.objects.select_related("meeting__organizing_unit", "user").filter(join_key=key).first()
-        if found is None or not hmac.compare_digest(join_token_for(found.join_key), token):
+        rows = cls.objects.select_related("meeting__organizing_unit", "user")
+        if not sep:
+            return rows.filter(legacy_join_hash=hashlib.sha256(key.encode()).hexdigest()).first()
+        if not hmac.compare_digest(join_token_for(key), token):
             return None
-        return found
+        return rows.filter(join_key=key).first() or rows.filter(
+            legacy_join_hash=hashlib.sha256(key.encode()).hexdigest()).first()
 
     @property
     def display_name(self) -> str:
         return self.name or (self.user.full_name if self.user_id and self.user else "") or self.email
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to an online-meeting provider (Zoom, a public Jitsi): never the
+        e-mail address (issue 12). A guest without a name is "Khách mời <id>"."""
+        return (self.name or (self.user.full_name if self.user_id and self.user else "")
+                or gettext("Khách mời %(n)s") % {"n": self.pk})

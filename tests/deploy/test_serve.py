@@ -44,8 +44,12 @@ def database_url() -> str:
     return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def get(url: str, data: bytes | None = None) -> tuple[int, Message, bytes]:
-    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+METRICS_TOKEN = "serve-test-metrics-" + "y" * 24
+
+
+def get(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET",
+                                     headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
             return r.status, r.headers, r.read()
@@ -61,6 +65,7 @@ def served(tmp_path):
         "SERVE_PORT": str(serve_port), "APP_PORT": str(app_port), "WEB_WORKERS": "2", "HUEY_WORKERS": "1",
         "SERVE_RUN_DIR": str(tmp_path / "run"), "STATIC_ROOT": str(tmp_path / "static"),
         "HUEY_NAME": f"serve-test-{app_port}", "SECRET_KEY": "serve-test-" + "x" * 40,
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     env.pop("QUORUM_TESTING", None)
     proc = subprocess.Popen([str(ROOT / "deploy/serve.sh")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -106,9 +111,15 @@ def test_make_serve_topology(served):
 
     assert asyncio.run(websocket_through_nginx()) == 4401  # upgraded, then refused: not logged in
 
-    status, _h, body = get(url + "/metrics")
+    # Prometheus through nginx: Django asks for the bearer token (METRICS_TOKEN), even on loopback.
+    status, headers, body = get(url + "/metrics")
+    assert status == 403 and b"quorum_" not in body and headers["Cache-Control"] == "no-store"
+    status, _h, body = get(url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     text = body.decode()
     assert status == 200 and "quorum_http_responses_total" in text and "quorum_outbox_backlog" in text
+
+    status, headers, _b = get(url + "/api/v1/meetings/")  # 401/403: still never cached
+    assert status in (401, 403) and headers["Cache-Control"] == "no-store" and headers["Pragma"] == "no-cache"
 
     huey_logs = [(run / f"huey-{i}.log").read_text() for i in (1, 2)]
     assert [("Periodic tasks are enabled" in log) for log in huey_logs] == [True, False]

@@ -77,6 +77,7 @@ class Route:
     body: Any = None
     scoped: bool = True  # False: the scope changes nothing (tried once per role)
     deny: set[int] = field(default_factory=set)  # further codes meaning "refused" (a forged link: 400/410)
+    environ: dict[str, str] = field(default_factory=dict)  # request environment (e.g. the client address)
 
 
 def m(path: str) -> Callable[[Any, str], str]:
@@ -149,9 +150,11 @@ ROUTES: dict[str, Route] = {
     "api/schema/": Route("signed_in", fixed("/api/schema/"), scoped=False),
     "api/docs/": Route("signed_in", fixed("/api/docs/"), scoped=False),
     "api/redoc/": Route("signed_in", fixed("/api/redoc/"), scoped=False),
-    # Operations: probes answer everyone; /metrics is fenced off by nginx (deploy/nginx), not by Django.
+    # Operations: probes answer everyone. /metrics answers only the scraper (a bearer token, or a
+    # client on this machine when METRICS_TOKEN is unset): no role opens it from elsewhere
+    # (tests/config/test_metrics_access.py tries the token and loopback).
     "readyz": Route("public", fixed("/readyz"), scoped=False),
-    "metrics": Route("public", fixed("/metrics"), scoped=False),
+    "metrics": Route("nobody", fixed("/metrics"), scoped=False, environ={"REMOTE_ADDR": "198.51.100.7"}),
     "profile/language/": Route("public", fixed("/profile/language/"), "post", {"language": "xx"}, scoped=False),
     # My meetings: one's own invitations only; the hospital meeting's guest is nobody here.
     "me/": Route("signed_in", fixed("/me/"), scoped=False),
@@ -210,6 +213,20 @@ ROUTES: dict[str, Route] = {
     "actions/units/": Route("signed_in", fixed("/actions/units/"), scoped=False),
     "actions/mine/": Route("signed_in", fixed("/actions/mine/"), scoped=False),
     "actions/<int:item_id>/status/": Route("change_item", m("/actions/{item}/status/"), "post", BAD),
+    # Passkeys (allauth.mfa WebAuthn), listed one by one although "accounts/" is allauth's. Changing a
+    # key first asks a signed-in user to confirm their password (a redirect, "allowed" here); after
+    # that someone else's key is a 404 (tests/accounts/test_passkeys.py). The passkey login hands its
+    # challenge to anyone.
+    "accounts/2fa/webauthn/": Route("signed_in", fixed("/accounts/2fa/webauthn/"), scoped=False),
+    "accounts/2fa/webauthn/add/": Route("signed_in", fixed("/accounts/2fa/webauthn/add/"), scoped=False),
+    "accounts/2fa/webauthn/reauthenticate/": Route("signed_in", fixed("/accounts/2fa/webauthn/reauthenticate/"),
+                                                   scoped=False),
+    "accounts/2fa/webauthn/keys/<int:pk>/remove/": Route("signed_in", fixed("/accounts/2fa/webauthn/keys/999999/remove/"),
+                                                         scoped=False),
+    "accounts/2fa/webauthn/keys/<int:pk>/edit/": Route("signed_in", fixed("/accounts/2fa/webauthn/keys/999999/edit/"),
+                                                       scoped=False),
+    "accounts/2fa/webauthn/login/": Route("public", fixed("/accounts/2fa/webauthn/login/"), scoped=False,
+                                          environ={"HTTP_ACCEPT": "application/json"}),
 }
 ALLOW["bookers"] = {s: {"secretary", "unit_admin", "room_admin", "superuser"} for s in SCOPES}
 # The archive and the dashboard: leaders (of their units) and department leaders.
@@ -318,6 +335,7 @@ def test_matrix(world, name):
             url = route.url(world, scope)
             with transaction.atomic():
                 kwargs = {"content_type": "application/json", "data": route.body} if route.method != "get" else {}
+                kwargs.update(route.environ)
                 response = getattr(client, route.method)(url, **kwargs)
                 transaction.set_rollback(True)
             got = outcome(response, route)

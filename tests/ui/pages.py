@@ -74,6 +74,13 @@ PAGES: dict[str, list[Visit]] = {
     "mfa_view_recovery_codes": [Visit(lambda d: "/accounts/2fa/recovery-codes/", "dept_leader")],
     "mfa_generate_recovery_codes": [Visit(lambda d: "/accounts/2fa/recovery-codes/generate/", "dept_leader")],
     "usersessions_list": [Visit(lambda d: "/accounts/sessions/", "member")],
+    # Passkeys (allauth.mfa WebAuthn). The unit admin has one key (sample()).
+    "mfa_list_webauthn": [Visit(lambda d: "/accounts/2fa/webauthn/", "member"),
+                          Visit(lambda d: "/accounts/2fa/webauthn/", "unit_admin", "with a key")],
+    "mfa_add_webauthn": [Visit(lambda d: "/accounts/2fa/webauthn/add/", "member")],
+    "mfa_edit_webauthn": [Visit(lambda d: f"/accounts/2fa/webauthn/keys/{d.webauthn_key}/edit/", "unit_admin")],
+    "mfa_remove_webauthn": [Visit(lambda d: f"/accounts/2fa/webauthn/keys/{d.webauthn_key}/remove/", "unit_admin")],
+    "mfa_reauthenticate_webauthn": [Visit(lambda d: "/accounts/2fa/webauthn/reauthenticate/", "member")],
     "socialaccount_connections": [Visit(lambda d: "/accounts/3rdparty/", "member")],
     "socialaccount_login_cancelled": [Visit(lambda d: "/accounts/3rdparty/login/cancelled/")],
     "socialaccount_login_error": [Visit(lambda d: "/accounts/3rdparty/login/error/")],
@@ -111,6 +118,8 @@ NOT_PAGES: dict[str, str] = {
     "mfa_authenticate": "allauth's second login step: only inside a login in progress, else a redirect to login "
                         "(exercised by tests/accounts/test_mfa.py)",
     "mfa_download_recovery_codes": "text file download",
+    "mfa_login_webauthn": "the login page's passkey button: GET answers JSON (the challenge), POST signs in "
+                          "(exercised by tests/ui/test_passkeys.py)",
     "socialaccount_signup": "only inside a single sign-on login in progress, else a redirect to login "
                             "(auto-signup is off: SSO only links existing accounts)",
     "accounts/social/login/cancelled/": "allauth's old address: redirects to accounts/3rdparty/",

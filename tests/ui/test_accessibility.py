@@ -91,12 +91,18 @@ def sample(org) -> SimpleNamespace:
     invited.save()
     TOTP.activate(org.dept_leader, "JBSWY3DPEHPK3PXP")
     RecoveryCodes.activate(org.dept_leader)
+    from allauth.mfa.models import Authenticator
+
+    # A passkey row as allauth stores it (the credential itself is only read when signing in).
+    key = Authenticator.objects.create(user=org.unit_admin, type=Authenticator.Type.WEBAUTHN, data={
+        "name": "Máy tính phòng hành chính", "credential": {"clientExtensionResults": {"credProps": {"rk": True}}}})
     attendee = Attendee.objects.get(meeting=occ.meeting, user=org.member)
     return SimpleNamespace(
         occurrence=occ, meeting=occ.meeting, attendee=attendee, unit=org.hospital,
         join_token=attendee.join_token, answer_path=answers.links(attendee)["page"].split("8000", 1)[-1],
         member=org.member, secretary=org.secretary, leader=org.leader, unit_admin=org.unit_admin,
         dept_leader=org.dept_leader, document=document, export=export, invitation=make_token(invited),
+        webauthn_key=key.pk,
     )
 
 

@@ -46,7 +46,7 @@ def test_join_works_without_login_redirects_and_records(client, org):
 
 def test_unknown_token_is_404(client, org):
     resp = client.get("/j/not-a-real-token")
-    assert resp.status_code == 404 and "không hợp lệ" in resp.content.decode()
+    assert resp.status_code == 404 and "hết hạn hoặc không đúng" in resp.content.decode()
 
 
 def test_refused_after_cancellation(client, org):
