@@ -24,14 +24,13 @@ from meetings.models.organisation import CalendarDay, Membership, Unit, UnitQuer
 from meetings.models.rooms import EQUIPMENT_LABELS, Equipment, Room, RoomQuerySet, equipment_label
 
 __all__ = [
+    "EQUIPMENT_LABELS",
     "Attendee",
     "AuditEntry",
     "Booking",
     "BookingQuerySet",
     "CalendarDay",
-    "EQUIPMENT_LABELS",
     "Equipment",
-    "equipment_label",
     "Meeting",
     "MeetingQuerySet",
     "MeetingRoom",
@@ -46,5 +45,6 @@ __all__ = [
     "UnitQuerySet",
     "_visibility_q",
     "_visible_ids",
+    "equipment_label",
     "join_token_for",
 ]

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from meetings.models.organisation import Unit
 from meetings.validators import validate_single_line
 
-
 # The usual equipment, by code: shown in the reader's language whatever name the row holds
 # (rows created by the API or by tests are often named by their code).
 EQUIPMENT_LABELS = {

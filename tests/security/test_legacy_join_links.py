@@ -1,4 +1,4 @@
-"""Join links issued before the HMAC format (D18) keep working after migration 0006, without
+"""Join links issued before the HMAC format (D18) keep working after migration 0007, without
 the old secret left in the database; a link that cannot work says it expired and where the
 current one is (My meetings)."""
 
