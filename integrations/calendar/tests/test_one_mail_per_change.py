@@ -33,8 +33,10 @@ def test_urgent_online_meeting_minutes_away_gets_one_invitation_with_its_link(sm
     start = (timezone.now() + timedelta(minutes=10)).replace(second=0, microsecond=0)
     meeting = run_commit(actions.create_meeting, org.secretary, MeetingInput(
         title="Họp khẩn ứng phó ngộ độc", organizing_unit=org.hospital, start=start, end=start + timedelta(hours=1),
-        is_urgent=True, urgent_reason="Ngộ độc thực phẩm tập thể", mode="hybrid", online_provider="link",
-        online_details={"url": "https://vc.soyte.vn/khan", "passcode": "9999"}, rooms=[RoomChoice(org.room_a)],
+        is_urgent=True, urgent_reason="Ngộ độc thực phẩm tập thể", mode="online", online_provider="link",
+        # Online only: "ten minutes from now" must not depend on a room's opening hours (a run
+        # at 21:00 would be refused as outside 07:00–18:00).
+        online_details={"url": "https://vc.soyte.vn/khan", "passcode": "9999"}, rooms=[],
         attendees=[AttendeeInput(email=org.member.email)], chair=org.leader,
     ))
     # The reminder task runs every minute; neither the "soon" nor any later run adds a mail.
