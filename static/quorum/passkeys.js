@@ -4,6 +4,7 @@
   document.addEventListener('allauth.error', function (event) {
     const box = document.querySelector('[data-passkey-error]')
     if (box) {
+      box.setAttribute('role', 'alert') // announced once shown; a hidden alert would confuse lookups
       box.hidden = false
       event.preventDefault()
     }
