@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Window
 from django.utils import timezone
 
+from meetings.api.pagination import CappedLimitOffsetPagination
 from meetings.models import Booking, Meeting, MeetingRoom, Occurrence
 
 LIVE = (Booking.Status.CONFIRMED, Booking.Status.REQUESTED)
@@ -31,8 +32,25 @@ MEETING_FIELDS = (
 
 
 def meeting_rows(qs: QuerySet[Meeting]) -> QuerySet[Any]:
-    """The columns a meeting list entry needs, in one row per meeting (joins: unit, chair)."""
-    return qs.values_list(*MEETING_FIELDS)
+    """The columns a meeting list entry needs, in one row per meeting (joins: unit, chair),
+    and last the number of rows of the whole list (COUNT(*) OVER (), for the paginator)."""
+    return qs.annotate(total=Window(Count("pk"))).values_list(*MEETING_FIELDS, "total")
+
+
+class WindowCountPagination(CappedLimitOffsetPagination):
+    """Limit/offset over meeting_rows(): the page and the total in one query (a separate
+    COUNT ran the visibility rules a second time); a COUNT only for a page past the end.
+    The rows it returns are meeting_rows() without the total."""
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Any, view: Any = None) -> list[Any]:
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        page = list(queryset[self.offset:self.offset + self.limit])
+        self.count = page[0][-1] if page else (queryset.count() if self.offset else 0)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return [row[:-1] for row in page]
 
 
 def meetings_json(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
@@ -59,24 +77,23 @@ def meetings_json(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 def calendar_json(occurrences: QuerySet[Occurrence]) -> list[dict[str, Any]]:
-    """CalendarEntrySerializer(many=True).data for these sittings: one query for the sittings
-    with their meetings' headlines, one for their live bookings' room names (by the
-    (occurrence, status) index; a join instead makes PostgreSQL hash all bookings)."""
-    rows = list(
-        occurrences.order_by("start", "pk")
+    """CalendarEntrySerializer(many=True).data for these sittings, in one query: each sitting
+    with its meeting's headline, joined with its live bookings' rooms (one row per booking,
+    grouped here; the sittings are known by id lists, so the join is an index lookup)."""
+    rows = (
+        occurrences.annotate(live=FilteredRelation("bookings", condition=Q(bookings__status__in=LIVE)))
+        .order_by("start", "pk", "live__start", "live__id")
         .values_list("pk", "meeting__uid", "meeting__title", "meeting__organizing_unit__code", "meeting__mode",
-                     "recurrence_id", "start", "end", "status")
+                     "recurrence_id", "start", "end", "status", "live__room__name")
     )
-    rooms: dict[int, list[str]] = {}
-    if rows:
-        for occurrence_id, name in (
-            Booking.objects.filter(occurrence_id__in=[r[0] for r in rows], status__in=LIVE)
-            .order_by("start", "pk").values_list("occurrence_id", "room__name")
-        ):
-            rooms.setdefault(occurrence_id, []).append(name)
-    return [
-        {"id": pk, "meeting": str(uid), "title": title, "organizing_unit": unit, "mode": mode,
-         "recurrence_id": _iso(recurrence_id), "start": _iso(start), "end": _iso(end), "status": status,
-         "rooms": rooms.get(pk, [])}
-        for pk, uid, title, unit, mode, recurrence_id, start, end, status in rows
-    ]
+    result: list[dict[str, Any]] = []
+    entry: dict[str, Any] = {}
+    for pk, uid, title, unit, mode, recurrence_id, start, end, status, room in rows:
+        if entry.get("id") != pk:
+            entry = {"id": pk, "meeting": str(uid), "title": title, "organizing_unit": unit, "mode": mode,
+                     "recurrence_id": _iso(recurrence_id), "start": _iso(start), "end": _iso(end), "status": status,
+                     "rooms": []}
+            result.append(entry)
+        if room is not None:
+            entry["rooms"].append(room)
+    return result

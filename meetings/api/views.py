@@ -158,7 +158,7 @@ class MeetingListView(AuditedMixin, APIView):
         qs = _meeting_list_queryset(request.user)
         start, end = _parse_range(request)
         if start:
-            qs = qs.filter(occurrences__end__gt=start).distinct()
+            qs = qs.filter(pk__in=Occurrence.objects.filter(end__gt=start).values("meeting_id"))
         if end:
             qs = qs.filter(start__lt=end)
         if unit := request.query_params.get("unit"):
@@ -175,10 +175,8 @@ class MeetingListView(AuditedMixin, APIView):
 
     @property
     def paginator(self) -> Any:
-        from meetings.api.pagination import CappedLimitOffsetPagination
-
         if not hasattr(self, "_paginator"):
-            self._paginator = CappedLimitOffsetPagination()
+            self._paginator = rows.WindowCountPagination()
         return self._paginator
 
     @extend_schema(request=s.MeetingWriteSerializer, responses={201: s.MeetingDetailSerializer})
