@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -100,11 +101,13 @@ class Card:
 
 
 def _mine(user: Any) -> QuerySet[Occurrence]:
-    # Two indexed subqueries (the person's invitation rows; meetings they chair) instead of
-    # one join of meetings with all their attendees.
-    invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id")
+    # The person's meetings as one UNION of two indexed lookups (invitation rows; meetings
+    # they chair), so that their sittings are found through the (meeting, start) index; an
+    # OR of the two made PostgreSQL read every sitting in the database (400 ms at 208,000).
+    invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id").order_by()
+    chaired = Meeting.objects.filter(chair=user).values("pk").order_by()
     return (
-        Occurrence.objects.filter(Q(meeting__in=invited) | Q(meeting__chair=user), in_series=True)
+        Occurrence.objects.filter(meeting__in=invited.union(chaired, all=True), in_series=True)
         .exclude(meeting__status=Meeting.Status.DRAFT)
         .select_related("meeting__organizing_unit", "minutes")
     )
@@ -152,12 +155,18 @@ def page_for(user: Any, *, past_page: int = 1, ahead_page: int = 1, now: datetim
     ahead_page, past_page = max(1, ahead_page), max(1, past_page)
     lo = (ahead_page - 1) * UPCOMING_PAGE
     # Today's sittings (at most a few) and one page of later ones, in one query.
-    ahead = list(
-        base.filter(end__gt=day_start).exclude(start__gte=tomorrow, status=Occurrence.Status.CANCELLED)
-        .filter(Q(start__lt=tomorrow) | Q(pk__in=base.filter(start__gte=tomorrow).exclude(status=Occurrence.Status.CANCELLED)
-                                          .order_by("start", "pk").values("pk")[lo: lo + UPCOMING_PAGE + 1]))
-        .order_by("start", "pk")
-    )
+    later = base.filter(start__gte=tomorrow).exclude(status=Occurrence.Status.CANCELLED).order_by("start", "pk")
+    page = later.values("pk")[lo: lo + UPCOMING_PAGE + 1]
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: a UNION of the two index walks; "today OR in the page" read every
+        # sitting of the person's meetings (and, planned generically, of the database).
+        today = base.filter(end__gt=day_start, start__lt=tomorrow).values("pk").order_by()
+        ahead = list(base.filter(pk__in=today.union(page, all=True)).order_by("start", "pk"))
+    else:  # SQLite: no LIMIT inside a compound statement
+        ahead = list(
+            base.filter(end__gt=day_start).exclude(start__gte=tomorrow, status=Occurrence.Status.CANCELLED)
+            .filter(Q(start__lt=tomorrow) | Q(pk__in=page)).order_by("start", "pk")
+        )
     lo = (past_page - 1) * PAST_PAGE
     before = list(base.filter(end__lte=day_start).exclude(status=Occurrence.Status.CANCELLED)
                   .exclude(meeting__status=Meeting.Status.CANCELLED).order_by("-start", "-pk")[lo: lo + PAST_PAGE + 1])

@@ -16,7 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.sqlplans import with_custom_plans
 from meetings import actions, audit, availability
+from meetings.api import rows
 from meetings.api import serializers as s
 from meetings.models import Booking, Meeting, Occurrence, Room, Unit
 from meetings.permissions import can_manage_room, can_manage_unit, get_meeting_for_user, unit_ids
@@ -85,11 +87,7 @@ class RoomViewSet(AuditedMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin
 
 
 def _meeting_list_queryset(user: Any) -> QuerySet[Meeting]:
-    return (
-        Meeting.objects.visible_to(user)
-        .select_related("organizing_unit", "chair")
-        .prefetch_related(Prefetch("room_choices", queryset=_room_choices()))
-    )
+    return Meeting.objects.visible_listed(user)
 
 
 def _room_choices() -> QuerySet[Any]:
@@ -155,11 +153,12 @@ class MeetingListView(AuditedMixin, APIView):
             *_LIMITS,
         ],
     )
+    @with_custom_plans
     def get(self, request: Request) -> Response:
         qs = _meeting_list_queryset(request.user)
         start, end = _parse_range(request)
         if start:
-            qs = qs.filter(occurrences__end__gt=start).distinct()
+            qs = qs.filter(pk__in=Occurrence.objects.filter(end__gt=start).values("meeting_id"))
         if end:
             qs = qs.filter(start__lt=end)
         if unit := request.query_params.get("unit"):
@@ -171,15 +170,13 @@ class MeetingListView(AuditedMixin, APIView):
                 raise ValidationError({"q": ["Từ khóa tìm kiếm tối đa 200 ký tự."]})
             qs = qs.filter(title__icontains=q)
         paginator = self.paginator
-        page = paginator.paginate_queryset(qs.order_by("start", "pk"), request, view=self)
-        return paginator.get_paginated_response(s.MeetingSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(rows.meeting_rows(qs.order_by("start", "pk")), request, view=self)
+        return paginator.get_paginated_response(rows.meetings_json(page))
 
     @property
     def paginator(self) -> Any:
-        from meetings.api.pagination import CappedLimitOffsetPagination
-
         if not hasattr(self, "_paginator"):
-            self._paginator = CappedLimitOffsetPagination()
+            self._paginator = rows.WindowCountPagination()
         return self._paginator
 
     @extend_schema(request=s.MeetingWriteSerializer, responses={201: s.MeetingDetailSerializer})
@@ -277,23 +274,21 @@ class CalendarView(APIView):
         parameters=[OpenApiParameter("from", datetime, required=True), OpenApiParameter("to", datetime, required=True),
                     OpenApiParameter("unit", str)],
     )
+    @with_custom_plans
     def get(self, request: Request) -> Response:
         start, end = _parse_range(request)
         if start is None or end is None:
             raise ValidationError({"from": [_("Ghi cả thời điểm bắt đầu (from) và kết thúc (to).")]})
         if end <= start or (end - start).days > 92:
             raise ValidationError({"to": [_("Thời điểm kết thúc (to) phải sau thời điểm bắt đầu (from), cách nhau tối đa 92 ngày.")]})
-        visible = Meeting.objects.visible_to(request.user)
+        visible = Meeting.objects.visible_listed(request.user)
         if unit := request.query_params.get("unit"):
             visible = visible.filter(organizing_unit__code=unit)
         occs = (
             Occurrence.objects.filter(meeting__in=visible.values("pk"), in_series=True, start__lt=end, end__gt=start)
             .exclude(meeting__status=Meeting.Status.DRAFT)
-            .select_related("meeting__organizing_unit")
-            .prefetch_related(Prefetch("bookings", queryset=Booking.objects.select_related("room")))
-            .order_by("start", "pk")
         )
-        return Response(s.CalendarEntrySerializer(occs, many=True).data)
+        return Response(rows.calendar_json(occs))
 
 
 class BookingViewSet(AuditedMixin, viewsets.ReadOnlyModelViewSet):

@@ -102,6 +102,20 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
             return self.filter(q)
         return self.filter(pk__in=_visible_ids(user))
 
+    def visible_listed(self, user: User) -> MeetingQuerySet:
+        """visible_to(), with the rules' union run first on its own and its ids passed as a
+        list: PostgreSQL then plans the caller's query (a week of sittings, a page of
+        meetings) for the few hundred meetings a unit's people see, by index, instead of
+        guessing the union's size and hashing every meeting and sitting of the window
+        (25 ms → 3 ms at 208,000 sittings). One query more; leaders' and superusers'
+        plain filters are kept as they are."""
+        from meetings.permissions import department_leader
+
+        if not user.is_authenticated or user.is_superuser or department_leader(user):
+            return self.visible_to(user)
+        ids = {row["pk"] for row in _visible_ids(user).order_by()}
+        return self.filter(pk__in=sorted(ids))
+
     def active(self) -> MeetingQuerySet:
         return self.exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.DRAFT])
 
@@ -267,6 +281,9 @@ class Occurrence(models.Model):
         indexes = [
             # Calendar views and the busy-attendee check scan occurrences by time.
             models.Index(fields=["start", "end"], name="meetings_occ_time"),
+            # A few meetings' sittings in a window (the calendar API for one unit's people, My
+            # meetings): one index range per meeting instead of every sitting of the window.
+            models.Index(fields=["meeting", "start"], name="meetings_occ_meeting_start"),
         ]
 
     def __str__(self) -> str:
