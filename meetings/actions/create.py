@@ -136,36 +136,13 @@ def create_meeting(
 
 @dataclass(frozen=True)
 class Written:
-    """The rows create_meeting() wrote, for a caller that answers with them (the API's 201)
-    instead of reading back five tables."""
+    """The rows create_meeting() wrote, for a caller that answers with them (the API's 201,
+    meetings/api/rows.py) instead of reading back five tables."""
 
     rooms: list[MeetingRoom]
     people: list[Attendee]
     occurrences: list[Occurrence]
     booked: list[Booking]
-
-    def attach(self, meeting: Meeting) -> Meeting:
-        """Load the rows onto `meeting` as prefetch_related() would (`.all()` answers from
-        memory; `.filter()` still queries). Only for an answer built right away: later
-        `.all()` calls on this instance would not see changes made after."""
-        by_occurrence: dict[int, list[Booking]] = {o.pk: [] for o in self.occurrences}
-        for b in sorted(self.booked, key=lambda b: (b.start, b.pk)):
-            by_occurrence[b.occurrence_id].append(b)
-        for o in self.occurrences:
-            o.meeting = meeting
-            _prefetched(o, "bookings", by_occurrence[o.pk])
-        _prefetched(meeting, "room_choices", sorted(self.rooms, key=lambda r: r.pk))
-        _prefetched(meeting, "attendees", sorted(self.people, key=lambda a: a.pk))
-        _prefetched(meeting, "occurrences", sorted(self.occurrences, key=lambda o: (o.index, o.start)))
-        return meeting
-
-
-def _prefetched(obj: object, name: str, rows: list) -> None:
-    """What prefetch_related() leaves behind: a related queryset already evaluated."""
-    qs = getattr(obj, name).get_queryset()
-    qs._result_cache = rows
-    qs._prefetch_done = True
-    obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = qs
 
 
 def publish_meeting(

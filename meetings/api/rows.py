@@ -97,3 +97,45 @@ def calendar_json(occurrences: QuerySet[Occurrence]) -> list[dict[str, Any]]:
         if room is not None:
             entry["rooms"].append(room)
     return result
+
+
+def created_meeting_json(meeting: Meeting, written: Any) -> dict[str, Any]:
+    """MeetingDetailSerializer(meeting).data for a meeting create_meeting() has just written,
+    from the rows it hands back (`meeting.written`): no read-back, no serializer fields. The
+    booking answer is the API's hottest write; tests/meetings/test_booking_queries.py checks
+    this equals the GET of the same meeting."""
+    iso = _iso
+    rooms = sorted(written.rooms, key=lambda r: r.pk)
+    bookings: dict[int, list[Booking]] = {}
+    for b in sorted(written.booked, key=lambda b: (b.start, b.pk)):
+        bookings.setdefault(b.occurrence_id, []).append(b)
+    return {
+        "uid": str(meeting.uid), "title": meeting.title, "organizing_unit": meeting.organizing_unit.code,
+        "chair": meeting.chair_id, "chair_name": meeting.chair.full_name if meeting.chair_id else None,
+        "start": iso(meeting.start), "end": iso(meeting.end), "rrule": meeting.rrule, "mode": meeting.mode,
+        "status": meeting.status, "sensitivity": meeting.sensitivity, "is_urgent": meeting.is_urgent,
+        "urgent_reason": meeting.urgent_reason, "sequence": meeting.sequence,
+        "online_provider": meeting.online_provider,
+        "rooms": [{"room": r.room_id, "name": r.room.name, "unit": r.room.unit.code, "expected": r.expected_attendees}
+                  for r in rooms],
+        "agenda": meeting.agenda, "cancel_reason": meeting.cancel_reason,
+        "attendees": [
+            {"id": a.pk, "user": a.user_id, "email": a.email, "name": a.name, "unit": a.unit.code if a.unit_id else None,
+             "role": a.role, "rsvp": a.rsvp, "rsvp_comment": a.rsvp_comment,
+             "responded_at": iso(a.responded_at) if a.responded_at else None, "is_active": a.is_active}
+            for a in sorted(written.people, key=lambda a: a.pk) if a.is_active
+        ],
+        "occurrences": [
+            {"id": o.pk, "index": o.index, "recurrence_id": iso(o.recurrence_id), "start": iso(o.start),
+             "end": iso(o.end), "status": o.status, "is_exception": o.is_exception,
+             "cancelled_individually": o.cancelled_individually,
+             "bookings": [
+                 {"id": b.pk, "room": b.room_id, "room_name": b.room.name, "unit": b.room.unit.code,
+                  "start": iso(b.start), "end": iso(b.end), "status": b.status,
+                  "expected_attendees": b.expected_attendees, "decision_note": b.decision_note}
+                 for b in bookings.get(o.pk, []) if b.status in LIVE
+             ]}
+            for o in sorted(written.occurrences, key=lambda o: (o.index, o.start))
+            if o.in_series or o.status != "cancelled"
+        ],
+    }

@@ -187,7 +187,7 @@ class MeetingListView(AuditedMixin, APIView):
         meeting = actions.create_meeting(request.user, data, skip=skip)
         # The action hands back what it wrote (rooms, attendees, occurrences, bookings), and
         # its author may see it: answered from memory, not read back (one booking, 5 queries).
-        return Response(s.MeetingDetailSerializer(meeting.written.attach(meeting)).data, status=status.HTTP_201_CREATED)
+        return Response(rows.created_meeting_json(meeting, meeting.written), status=status.HTTP_201_CREATED)
 
 
 def _detail(user: Any, uid: Any) -> dict[str, Any]:
