@@ -110,7 +110,8 @@ def _rooms(items: list[dict[str, Any]]) -> list[RoomChoice]:
 
 def _attendees(items: list[dict[str, Any]]) -> list[AttendeeInput]:
     user_ids = [i["user"] for i in items if i.get("user")]
-    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True)}
+    # No ids, no query: even an empty IN costs a compile on the booking path.
+    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids, is_active=True)} if user_ids else {}
     missing = [str(i) for i in user_ids if i not in users]
     if missing:
         raise serializers.ValidationError({"attendees": [_("Không có người dùng (hoặc tài khoản đã khóa) mã số: %(ids)s.") % {"ids": ", ".join(missing)}]})
