@@ -127,5 +127,9 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['unit', 'meeting_date'], name='archive_entry_unit_date'), models.Index(fields=['meeting_date'], name='archive_entry_date'), models.Index(condition=models.Q(('sensitivity', 'confidential')), fields=['unit'], name='archive_entry_confidential')],
             },
         ),
+        migrations.AddIndex(
+            model_name='searchentry',
+            index=models.Index(condition=models.Q(('is_current', True)), fields=['meeting_date'], include=('unit', 'on_time', 'sensitivity', 'document'), name='archive_entry_current'),
+        ),
         migrations.RunPython(forward, backward),
     ]
