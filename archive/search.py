@@ -82,9 +82,10 @@ def matching(qs: QuerySet[SearchEntry], terms: list[str]) -> QuerySet[SearchEntr
     return qs.filter(hit)
 
 
-def capped_count(qs: QuerySet[SearchEntry], cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(number of matches up to `cap`, whether there are more). Newest first, so PostgreSQL can
-    stop walking the date index after cap + 1 rows."""
+def capped_count(qs: QuerySet[SearchEntry], cap: int | None = None) -> tuple[int, bool]:
+    """(number of matches up to `cap` (COUNT_CAP), whether there are more). Newest first, so
+    PostgreSQL can stop walking the date index after cap + 1 rows."""
+    cap = COUNT_CAP if cap is None else cap
     n = qs.order_by(*NEWEST_FIRST).values("document_id")[: cap + 1].count()
     return min(n, cap), n > cap
 
