@@ -2,11 +2,12 @@
 
 Computing them reads every sitting of the last 90 days and every open action item (tens of
 milliseconds at 100,000 minutes); they change only when meetings, bookings, minutes, documents
-or action items do. Every such change bumps one version token, at once and after its transaction commits:
-- meeting and booking changes through the actions' outbox events (a subscriber that writes
-  nothing, registered in apps.ready);
-- minutes, issued documents, action items, rooms, units, memberships and invitations through
-  their model signals.
+or action items do. Such changes bump one version token once their transaction commits:
+- minutes, issued documents, action items, bookings, rooms, units, memberships and invitations
+  through their model signals;
+- meeting changes through the actions' outbox events (a subscriber that writes nothing),
+  except the creation of a meeting: that is the booking engine's hot path, which must not pay
+  a cache write; a new meeting appears on the dashboard within TTL seconds.
 A cached entry is used only while its version is the current one, and expires after TTL
 seconds whatever happens (a change made outside these paths is seen within TTL).
 Scopes: "all" for those who see every unit; otherwise per user (the confidential rule).
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from archive.stats import Scope
 
 VERSION_KEY = "archive:dashboard:version"
-TTL = 300
+TTL = 60
 
 
 def _new_version() -> None:
@@ -36,15 +37,14 @@ def _new_version() -> None:
 
 
 def bump(*args: Any, **kwargs: Any) -> None:
-    """Invalidate every cached dashboard now and again once the current transaction commits
-    (numbers computed in between, from the data before the commit, are thrown away then)."""
-    _new_version()
+    """Invalidate every cached dashboard once the current transaction commits."""
     transaction.on_commit(_new_version)
 
 
 def wants(meeting: Any, event: str, payload: dict[str, Any]) -> bool:
-    """Outbox subscriber filter: every meeting event changes the dashboard; no row is queued."""
-    bump()
+    """Outbox subscriber filter: meeting events other than a creation invalidate; no row is queued."""
+    if event != "created":
+        bump()
     return False
 
 

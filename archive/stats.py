@@ -74,7 +74,7 @@ def on_time_rates(scope: Scope, today: date, months: int = 6) -> tuple[list[date
     first = (today.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
     cells: dict[int, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     # One search row per issued minutes is current (a correction keeps the first issue's
-    # timeliness): an index-only scan of the search table's covering index.
+    # timeliness): on PostgreSQL an index-only scan of the search table's covering index.
     docs = permissions.visible_entries(scope.user).filter(scope.unit_q("unit"), is_current=True, meeting_date__gte=first)
     for row in (docs.annotate(month=TruncMonth("meeting_date")).values("unit_id", "month")
                 .annotate(total=Count("pk"), on_time=Count("pk", filter=Q(on_time=True)))):
