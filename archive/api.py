@@ -42,7 +42,9 @@ _hit = inline_serializer("ArchiveHit", {
     "version": serializers.IntegerField(), "snippet_html": serializers.CharField(), "url": serializers.CharField(),
 }, many=True)
 _page = inline_serializer("ArchiveSearchPage", {
-    "count": serializers.IntegerField(), "page": serializers.IntegerField(), "pages": serializers.IntegerField(),
+    "count": serializers.IntegerField(help_text="Stops at 1000: see count_capped"),
+    "count_capped": serializers.BooleanField(help_text="More matches than `count`: narrow the search to see them all"),
+    "page": serializers.IntegerField(), "pages": serializers.IntegerField(),
     "results": _hit,
 })
 
@@ -67,9 +69,11 @@ class ArchiveSearchView(AuditedMixin, APIView):
         if not form.is_valid():
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
         qs = queries.filtered(user, form.cleaned_data, form.terms)
-        page = queries.paginate(qs, PAGE_SIZE, params.get("page"))
+        page, capped = queries.paginate(qs, form.terms, PAGE_SIZE, params.get("page"))
+        queries.audit_search(request, form.cleaned_data, page, capped)
         return Response({
             "count": page.paginator.count,
+            "count_capped": capped,
             "page": page.number,
             "pages": page.paginator.num_pages,
             "results": [

@@ -8,3 +8,8 @@ class ArchiveConfig(AppConfig):
     name = "archive"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Lưu trữ biên bản")
+
+    def ready(self) -> None:
+        from archive import dashcache
+
+        dashcache.connect()

@@ -6,11 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from archive import permissions, render
 from archive.models import DocumentFile, ExportJob
+from meetings import audit
 
 CSV_HEADER = ["so_ky_hieu", "tieu_de", "don_vi", "ngay_hop", "chu_tri", "dung_han", "da_ky_so", "sha256_noi_dung", "tep"]
 
@@ -47,9 +50,17 @@ def build(job_id: int) -> str:
                 ExportJob.objects.filter(pk=job.pk).update(done=n)
         # UTF-8 with BOM so Excel shows the Vietnamese letters correctly.
         archive.writestr("danh-muc.csv", "\ufeff" + index.getvalue())
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.DONE, data=out.getvalue(), done=len(docs), finished_at=timezone.now())
+    with transaction.atomic():
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportJob.Status.DONE, data=out.getvalue(), done=len(docs), finished_at=timezone.now())
+        audit_export(job, "archive.exported", len(docs))
     return "done"
+
+
+def audit_export(job: ExportJob, action: str, documents: int, request: Any = None) -> None:
+    """The period, the unit and the number of documents: never their titles (some may be confidential)."""
+    audit.security(action, job.requested_by, request, export=job.pk, unit=job.unit_id,
+                   date_from=job.date_from, date_to=job.date_to, documents=documents)
 
 
 def has_documents(user, unit_id: int | None, date_from, date_to) -> bool:

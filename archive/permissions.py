@@ -20,7 +20,7 @@ from meetings.permissions import department_leader, unit_ids
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from archive.models import IssuedDocument
+    from archive.models import IssuedDocument, SearchEntry
     from minutes.models import ActionItem
 
 CONFIDENTIAL = Meeting.Sensitivity.CONFIDENTIAL
@@ -48,6 +48,18 @@ def may_see_confidential(user: User, meeting_path: str) -> Q:
             | Q(**{f"{meeting_path}__created_by": user}) | invited)
 
 
+def _confidential_allowed(user: User, units: list[int]) -> QuerySet[SearchEntry]:
+    """Ids of the few confidential documents of `units` this user may see (chair, booker or
+    invitee), computed once as a subquery over the search table (a partial index holds a unit's
+    confidential entries, each with its meeting): no join from every document to its meeting."""
+    from archive.models import SearchEntry
+
+    invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id")
+    booked = Meeting.objects.filter(created_by=user).values("pk")
+    return SearchEntry.objects.filter(unit_id__in=units, sensitivity=CONFIDENTIAL).filter(
+        Q(chair=user) | Q(meeting_id__in=booked) | Q(meeting_id__in=invited)).values("document_id")
+
+
 def visible_documents(user: User) -> QuerySet[IssuedDocument]:
     from archive.models import IssuedDocument
 
@@ -57,13 +69,21 @@ def visible_documents(user: User) -> QuerySet[IssuedDocument]:
     if sees_everything(user):
         return qs
     units = archive_units(user) or []
-    # The few confidential documents this user may see, computed once as a subquery: testing
-    # chair/booker/invitation row by row would join every document to its meeting.
-    invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id")
-    allowed = IssuedDocument.objects.filter(unit_id__in=units, sensitivity=CONFIDENTIAL).filter(
-        Q(chair=user) | Q(minutes__occurrence__meeting__created_by=user)
-        | Q(minutes__occurrence__meeting_id__in=invited)).values("pk")
-    return qs.filter(unit_id__in=units).filter(~Q(sensitivity=CONFIDENTIAL) | Q(pk__in=allowed))
+    return qs.filter(unit_id__in=units).filter(~Q(sensitivity=CONFIDENTIAL) | Q(pk__in=_confidential_allowed(user, units)))
+
+
+def visible_entries(user: User) -> QuerySet[SearchEntry]:
+    """The same rule on the archive's search table (issued documents only)."""
+    from archive.models import SearchEntry
+
+    qs = SearchEntry.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if sees_everything(user):
+        return qs
+    units = archive_units(user) or []
+    return qs.filter(unit_id__in=units).filter(
+        ~Q(sensitivity=CONFIDENTIAL) | Q(document_id__in=_confidential_allowed(user, units)))
 
 
 def scoped_units(user: User) -> QuerySet[Unit]:

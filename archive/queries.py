@@ -15,8 +15,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from archive import permissions, search
-from archive.models import IssuedDocument
+from archive.models import IssuedDocument, SearchEntry
 from archive.text import QueryError, parse_query, snippet
+from meetings import audit
 from meetings.models import Meeting
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ class ArchiveFilterForm(forms.Form):
         return data
 
 
-def filtered(user: User, data: dict[str, Any], terms: list[str]) -> QuerySet[IssuedDocument]:
-    qs = permissions.visible_documents(user).filter(issued_at__isnull=False)
+def filtered(user: User, data: dict[str, Any], terms: list[str]) -> QuerySet[SearchEntry]:
+    """The entries the user may see that pass the filters and contain every term (unordered)."""
+    qs = permissions.visible_entries(user)
     status = data.get("status") or ""
     if status == "superseded":
         qs = qs.filter(is_current=False)
@@ -133,26 +135,54 @@ def choices_for(user: User) -> tuple[list[tuple[int, str]], list[tuple[int, str]
     chairs = cache.get(key)
     if chairs is None:
         chairs = sorted(
-            {(pk, name) for pk, name in permissions.visible_documents(user).filter(chair__isnull=False)
+            {(pk, name) for pk, name in permissions.visible_entries(user).filter(chair__isnull=False)
              .values_list("chair_id", "chair__full_name").distinct()}, key=lambda c: c[1])
         cache.set(key, chairs, CHAIRS_TTL)
     return units, chairs
 
 
-class _CountedPaginator(Paginator):
-    """Counts on the filtered documents alone: no ranking, no joins for the listed columns."""
+class _Results:
+    """What Paginator pages through: the capped count, and each page's rows fetched on demand
+    (search.page_ids, then the listed columns of those documents alone)."""
 
-    def __init__(self, object_list: Any, per_page: int, count_qs: QuerySet[IssuedDocument]) -> None:
-        super().__init__(object_list, per_page)
-        self._count_qs = count_qs
+    def __init__(self, qs: QuerySet[SearchEntry], terms: list[str]) -> None:
+        self.qs, self.terms = qs, terms
 
     @cached_property
+    def _count(self) -> tuple[int, bool]:
+        return search.capped_count(self.qs)
+
     def count(self) -> int:
-        return self._count_qs.count()
+        return self._count[0]
+
+    @property
+    def capped(self) -> bool:
+        return self._count[1]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[dict[str, Any]]:
+        start, stop = key.start or 0, key.stop
+        if stop <= start:
+            return []
+        ids = search.page_ids(self.qs, self.terms, start, stop - start)
+        rows = {r["id"]: r for r in IssuedDocument.objects.filter(pk__in=ids).values(*LIST_FIELDS)}
+        return [rows[i] for i in ids if i in rows]
 
 
-def paginate(qs: QuerySet[IssuedDocument], per_page: int, number: Any) -> Page:
-    rows = qs.values(*LIST_FIELDS)
-    counting = qs.order_by().values("id")
-    counting.query.annotations.pop("rank", None)
-    return _CountedPaginator(rows, per_page, counting).get_page(number)
+def paginate(qs: QuerySet[SearchEntry], terms: list[str], per_page: int, number: Any) -> tuple[Page, bool]:
+    """A page of results and whether the count stopped at search.COUNT_CAP."""
+    results = _Results(qs, terms)
+    with search.planned():  # the count and the page's rows are read here
+        page = Paginator(results, per_page).get_page(number)
+    return page, results.capped
+
+
+def audit_search(request: Any, data: dict[str, Any], page: Page, capped: bool) -> None:
+    """One audit entry per search: the words typed, the filters and the number of results;
+    never titles or text of the results (some may be confidential)."""
+    filters = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items() if k != "q" and v}
+    audit.security("archive.searched", request.user, getattr(request, "_request", request),
+                   q=data.get("q") or "", filters=filters, count=page.paginator.count, count_capped=capped,
+                   page=page.number)

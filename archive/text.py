@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from meetings.textsearch import fold
+
+__all__ = ["QueryError", "fold", "parse_query", "snippet"]
 
 MAX_QUERY = 200
 MAX_TERMS = 8
@@ -21,19 +24,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Anything a search engine might read as syntax: quotes, wildcards, grouping, boolean words.
 _OPERATOR_CHARS = set('"*:()^+|&!~<>[]{}\\')
 _OPERATOR_WORDS = {"AND", "OR", "NOT", "NEAR"}
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", ch)[0]
-    return base.lower() if len(base.lower()) == 1 else ch.lower()[:1] or ch
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, same length as the NFC text: "Họp giao ban" → "hop giao ban"."""
-    return "".join(_fold_char(c) for c in unicodedata.normalize("NFC", text or ""))
 
 
 class QueryError(ValueError):

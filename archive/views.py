@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from archive import permissions, queries, signing
 from archive import render as documents
 from archive.models import DocumentFile, IssuedDocument
+from meetings import audit
 from minutes import workflow
 from minutes.documents import MinutesError
 from minutes.models import Minutes
@@ -35,16 +36,19 @@ def archive_index(request: HttpRequest) -> HttpResponse:
     units, chairs = queries.choices_for(user)
     form = queries.ArchiveFilterForm(request.GET or None, units=units, chairs=chairs)
     status = 200
-    page = None
+    page, capped = None, False
     results: list[queries.Hit] = []
     if form.is_bound and not form.is_valid():
         status = 400
     else:
         data = form.cleaned_data if form.is_bound else {}
         qs = queries.filtered(user, data, form.terms)
-        page = queries.paginate(qs, PAGE_SIZE, request.GET.get("page"))
+        page, capped = queries.paginate(qs, form.terms, PAGE_SIZE, request.GET.get("page"))
         results = queries.hits(list(page.object_list), form.terms)
-    return render(request, "archive/index.html", {"form": form, "page": page, "results": results}, status=status)
+        if form.is_bound:
+            queries.audit_search(request, data, page, capped)
+    context = {"form": form, "page": page, "results": results, "capped": capped}
+    return render(request, "archive/index.html", context, status=status)
 
 
 def document_for(user, pk: int) -> IssuedDocument:
@@ -97,6 +101,8 @@ def document_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         raise Http404(_("Không có tệp này."))
     types = {"pdf": "application/pdf",
              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    # Which document and file, not its title (it may be confidential).
+    audit.security("archive.document_downloaded", request.user, request, document=doc.pk, code=doc.code, kind=kind)
     response = HttpResponse(bytes(file.data), content_type=types[kind])
     name = f"bien-ban-{doc.code.replace('/', '-')}.{kind}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from archive import charts, permissions, stats
+from archive import charts, dashcache, permissions, stats
+from archive.search import planned
 
 
 @login_required
@@ -20,13 +21,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Bảng điều hành dành cho lãnh đạo đơn vị và lãnh đạo Sở."))
     today = timezone.localdate()
     scope = stats.scope_for(request.user)
-    week = stats.week_meetings(scope, today)
-    overdue = stats.overdue_minutes(scope, today)
-    months, rates = stats.on_time_rates(scope, today)
+
+    def compute() -> dict:
+        with planned():
+            months, rates = stats.on_time_rates(scope, today)
+            return {"week": stats.week_meetings(scope, today), "overdue": stats.overdue_minutes(scope, today),
+                    "months": months, "rates": rates, "items": stats.action_items(scope, today),
+                    "modes": stats.mode_share(scope, today), "rooms": stats.room_utilisation(scope, today)}
+
+    n = dashcache.numbers(scope, today, compute)
+    week, overdue, months, rates = n["week"], n["overdue"], n["months"], n["rates"]
+    items, modes, rooms = n["items"], n["modes"], n["rooms"]
     month_labels = [f"{m:%m/%Y}" for m in months]
-    items = stats.action_items(scope, today)
-    modes = stats.mode_share(scope, today)
-    rooms = stats.room_utilisation(scope, today)
     t = {
         "week": _("Cuộc họp tuần này theo đơn vị"), "overdue": _("Biên bản quá hạn theo đơn vị"),
         "rates": _("Tỷ lệ ban hành biên bản đúng hạn theo đơn vị và tháng (%)"),

@@ -79,6 +79,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = ExportJob.objects.filter(pk=pk, requested_by=request.user, status=ExportJob.Status.DONE).first()
     if job is None or job.data is None:
         raise Http404(_("Tệp xuất chưa sẵn sàng."))
+    exports.audit_export(job, "archive.export_downloaded", job.total, request)
     response = HttpResponse(bytes(job.data), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="bien-ban-{job.date_from:%Y%m%d}-{job.date_to:%Y%m%d}.zip"'
     return response

@@ -13,3 +13,8 @@ class MeetingsConfig(AppConfig):
         from meetings.web import remind  # the meeting page's "remind those who have not answered"
 
         remind.register()
+        from django.db.backends.signals import connection_created
+
+        from meetings.textsearch import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="quorum-sqlite-fold")

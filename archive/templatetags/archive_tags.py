@@ -1,6 +1,8 @@
 from datetime import date
 
 from django import template
+from django.utils import numberformat
+from django.utils.formats import get_format
 
 from meetings.formatting import vn_date as _vn_date
 
@@ -20,3 +22,10 @@ def query_with(context: template.Context, **changes: object) -> str:
     for key, value in changes.items():
         params[key] = value
     return params.urlencode()
+
+
+@register.filter
+def grouped(value: int) -> str:
+    """1000 → "1.000" in Vietnamese, "1,000" in English (the active language's separator)."""
+    return numberformat.format(value, get_format("DECIMAL_SEPARATOR"), grouping=3,
+                               thousand_sep=get_format("THOUSAND_SEPARATOR"), force_grouping=True)

@@ -22,6 +22,7 @@ from meetings.api import rows
 from meetings.api import serializers as s
 from meetings.models import Booking, Meeting, Occurrence, Room, Unit
 from meetings.permissions import can_manage_room, can_manage_unit, get_meeting_for_user, unit_ids
+from meetings.textsearch import Folded, fold
 
 
 class AuditedMixin:
@@ -149,7 +150,7 @@ class MeetingListView(AuditedMixin, APIView):
         parameters=[
             OpenApiParameter("from", datetime), OpenApiParameter("to", datetime),
             OpenApiParameter("unit", str), OpenApiParameter("status", str, enum=[c.value for c in Meeting.Status]),
-            OpenApiParameter("q", str, description="Text in the title"),
+            OpenApiParameter("q", str, description="Words in the title, any diacritics: 'hop giao ban' finds 'Họp giao ban'"),
             *_LIMITS,
         ],
     )
@@ -168,7 +169,9 @@ class MeetingListView(AuditedMixin, APIView):
         if q := request.query_params.get("q", "").strip():
             if len(q) > 200:
                 raise ValidationError({"q": ["Từ khóa tìm kiếm tối đa 200 ký tự."]})
-            qs = qs.filter(title__icontains=q)
+            qs = qs.alias(title_folded=Folded("title"))
+            for word in fold(q).split():  # every word, diacritics ignored: "hop giao ban" finds "Họp giao ban"
+                qs = qs.filter(title_folded__contains=word)
         paginator = self.paginator
         page = paginator.paginate_queryset(rows.meeting_rows(qs.order_by("start", "pk")), request, view=self)
         return paginator.get_paginated_response(rows.meetings_json(page))

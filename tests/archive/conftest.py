@@ -54,6 +54,18 @@ def make_meeting(org, title: str, *, ahead: int = 5, sensitivity=Meeting.Sensiti
     return meeting.occurrences.get()
 
 
+@pytest.fixture(autouse=True)
+def fresh_dashboards():
+    """Cached dashboards of earlier tests must not answer this one (the Redis cache outlives
+    each test's rolled-back transaction, and so do the invalidations it never committed)."""
+    from django.conf import settings
+
+    from archive import dashcache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():  # the database cache is rolled back
+        dashcache._new_version()
+
+
 @pytest.fixture(scope="session")
 def ca():
     return pki.make_authority()

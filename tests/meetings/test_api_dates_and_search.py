@@ -32,3 +32,20 @@ def test_plain_dates_unencoded_offsets_and_q(org, api):
     assert bad.status_code == 400
     assert c.get("/api/v1/meetings/?from=2026-13-01").status_code == 400
     assert "YYYY-MM-DD" in c.get("/api/v1/meetings/?from=2026-13-01").content.decode()
+
+
+def test_q_ignores_vietnamese_diacritics_and_case(org, api):
+    day = working_day(6)
+    for title, hour in (("Họp giao ban tuần", 8), ("Đánh giá chất lượng", 10), ("Họp chuyên môn", 14)):
+        start = at(day, hour)
+        actions.create_meeting(org.secretary, actions.MeetingInput(
+            title=title, organizing_unit=org.hospital, start=start, end=start + timedelta(minutes=30),
+            rooms=[actions.RoomChoice(org.room_a)]))
+    c = api(org.secretary)
+    for q in ("hop giao ban", "HOP GIAO BAN", "Họp giao ban", "giao ban hop", "họp   giao"):
+        assert _titles(c.get("/api/v1/meetings/", {"q": q})) == {"Họp giao ban tuần"}, q
+    assert _titles(c.get("/api/v1/meetings/", {"q": "danh gia"})) == {"Đánh giá chất lượng"}  # đ folds to d
+    assert _titles(c.get("/api/v1/meetings/", {"q": "hop"})) == {"Họp giao ban tuần", "Họp chuyên môn"}
+    # LIKE wildcards are text, not patterns.
+    assert _titles(c.get("/api/v1/meetings/", {"q": "%"})) == set()
+    assert _titles(c.get("/api/v1/meetings/", {"q": "h_p"})) == set()
