@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiToken, User
 
@@ -11,8 +12,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "full_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Thông tin", {"fields": ("full_name", "title", "phone", "language")}),
-        ("Quyền", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Thông tin"), {"fields": ("full_name", "title", "phone", "language")}),
+        (_("Quyền"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
 
@@ -27,3 +28,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "name", "key", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["key", "secret_hash", "created_at", "last_used_at"]
     search_fields = ["user__email", "key"]
+
+
+def _label_social_app_provider() -> None:
+    """allauth's SocialApp form swaps the provider field for a ChoiceField with no label, so the
+    admin would say "Provider": keep its form, with the field's Vietnamese label."""
+    from allauth.socialaccount.admin import SocialAppAdmin, SocialAppForm
+    from allauth.socialaccount.models import SocialApp
+
+    class LabelledSocialAppForm(SocialAppForm):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self.fields["provider"].label = SocialApp._meta.get_field("provider").verbose_name
+
+    if admin.site.is_registered(SocialApp):
+        admin.site.unregister(SocialApp)
+        admin.site.register(SocialApp, type("SocialAppAdmin", (SocialAppAdmin,), {"form": LabelledSocialAppForm}))
+
+
+_label_social_app_provider()

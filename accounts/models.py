@@ -46,7 +46,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     is_staff = models.BooleanField(_("quản trị hệ thống"), default=False)
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(_("ngày tham gia"), default=timezone.now)
 
     objects = UserManager()
 
@@ -90,13 +90,13 @@ class ApiToken(models.Model):
     token is one indexed query plus a constant-time compare.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("chủ sở hữu"))
     name = models.CharField(_("tên"), max_length=100, blank=True)
-    key = models.CharField(max_length=16, unique=True, editable=False)
-    secret_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(_("mã nhận diện"), max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(_("băm bí mật"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("dùng lần cuối"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 

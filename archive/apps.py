@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ArchiveConfig(AppConfig):
@@ -6,4 +7,4 @@ class ArchiveConfig(AppConfig):
 
     name = "archive"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Lưu trữ biên bản"
+    verbose_name = _("Lưu trữ biên bản")

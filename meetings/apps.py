@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MeetingsConfig(AppConfig):
     name = "meetings"
-    verbose_name = "Lịch họp"
+    verbose_name = _("Lịch họp")
 
     def ready(self) -> None:
         from meetings import audit, models

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MinutesConfig(AppConfig):
     """Structured minutes per occurrence, written live by several people (Yjs/pycrdt)."""
 
     name = "minutes"
-    verbose_name = "Biên bản họp"
+    verbose_name = _("Biên bản họp")
 
     def ready(self) -> None:
         from django.apps import apps

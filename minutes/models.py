@@ -27,29 +27,29 @@ class Minutes(models.Model):
         APPROVED = "approved", _("Đã duyệt, chờ ban hành")
         ISSUED = "issued", _("Đã ban hành")
 
-    occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="minutes")
+    occurrence = models.OneToOneField(Occurrence, on_delete=models.CASCADE, related_name="minutes", verbose_name=_("buổi họp"))
     status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    issued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
+    issued_at = models.DateTimeField(_("ban hành lúc"), null=True, blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người ban hành")
     )
     # When the last revision was cut; edits after `MINUTES_REVISION_INTERVAL` cut another.
-    last_revision_at = models.DateTimeField(default=timezone.now)
+    last_revision_at = models.DateTimeField(_("lưu phiên bản gần nhất lúc"), default=timezone.now)
     # Extra people (besides the organizing unit's secretaries and the chair) who may write.
-    scribes = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    scribes = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("người ghi biên bản"))
     # Sign-off workflow (archive/): QĐ 45/2018 due date (5 working days after the sitting),
     # who submitted, the chair's send-back comment, and whether it was issued on time.
     due_date = models.DateField(_("hạn ban hành"), null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("trình duyệt lúc"), null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người trình")
     )
     review_comment = models.TextField(_("ý kiến của chủ trì"), blank=True)
     # Non-empty while a correction of issued minutes is being written (what it corrects and why).
     correction_reason = models.TextField(_("lý do đính chính"), blank=True)
-    issued_on_time = models.BooleanField(null=True, blank=True)
+    issued_on_time = models.BooleanField(_("ban hành đúng hạn"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("biên bản")
@@ -75,18 +75,18 @@ class Minutes(models.Model):
 class Section(models.Model):
     """One agenda item's discussion notes: a Yjs document holding one Y.Text named "text"."""
 
-    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="sections")
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="sections", verbose_name=_("biên bản"))
     # Names the document in per-process caches (row ids can be reused on SQLite).
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    position = models.PositiveIntegerField(default=0)
+    uid = models.UUIDField(_("mã mục"), default=uuid.uuid4, unique=True, editable=False)
+    position = models.PositiveIntegerField(_("vị trí"), default=0)
     title = models.CharField(_("mục"), max_length=300)
-    ydoc = models.BinaryField(default=bytes)
+    ydoc = models.BinaryField(_("tài liệu cộng tác (Yjs)"), default=bytes)
     text = models.TextField(_("nội dung"), blank=True)
     # Bumped on every stored update; a process's cached document is valid while it matches.
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(_("phiên bản"), default=0)
     # Users (ids) who wrote here since the last revision.
-    pending_authors = models.JSONField(default=list, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    pending_authors = models.JSONField(_("người sửa chưa lưu phiên bản"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("mục biên bản")
@@ -109,23 +109,23 @@ class AttendanceRecord(models.Model):
         ONLINE = "online", _("Theo phòng họp trực tuyến")
         MANUAL = "manual", _("Thư ký ghi")
 
-    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="attendance")
-    attendee = models.ForeignKey(Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="attendance", verbose_name=_("biên bản"))
+    attendee = models.ForeignKey(Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người được mời"))
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("đơn vị"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("tài khoản")
     )
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ABSENT)
+    name = models.CharField(_("họ tên"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.ABSENT)
     reason = models.TextField(_("lý do"), blank=True)
     substitute_name = models.CharField(_("người dự thay"), max_length=200, blank=True)
     substitute_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người dự thay")
     )
-    source = models.CharField(max_length=20, choices=Source.choices, default=Source.INVITATION)
+    source = models.CharField(_("nguồn"), max_length=20, choices=Source.choices, default=Source.INVITATION)
     # Minutes spent in the online room, when the provider reports it.
-    online_minutes = models.PositiveIntegerField(null=True, blank=True)
+    online_minutes = models.PositiveIntegerField(_("số phút dự trực tuyến"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("điểm danh")
@@ -144,14 +144,14 @@ class AttendanceRecord(models.Model):
 class Conclusion(models.Model):
     """A numbered conclusion or decision (kết luận)."""
 
-    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="conclusions")
-    number = models.PositiveIntegerField()
-    text = models.TextField()
-    is_decision = models.BooleanField(default=False)
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="conclusions", verbose_name=_("biên bản"))
+    number = models.PositiveIntegerField(_("số"))
+    text = models.TextField(_("nội dung"))
+    is_decision = models.BooleanField(_("là quyết định"), default=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người tạo")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("kết luận")
@@ -184,27 +184,27 @@ class ActionItem(models.Model):
         # Not stored: an open item past its due date is shown as overdue.
         OVERDUE = "overdue", _("Quá hạn")
 
-    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="action_items")
-    number = models.PositiveIntegerField()
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="action_items", verbose_name=_("biên bản"))
+    number = models.PositiveIntegerField(_("số"))
     what = models.TextField(_("nội dung công việc"))
     owner_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items", verbose_name=_("người thực hiện")
     )
-    owner_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("đơn vị thực hiện"))
     # The unit whose list carries the item (the owner unit, or the owner person's unit).
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items", verbose_name=_("đơn vị theo dõi"))
     due_date = models.DateField(_("hạn"), null=True, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    done_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(_("hoàn thành lúc"), null=True, blank=True)
     # Closing an item says how it was done (archive/: the unit's and the person's lists).
     done_note = models.TextField(_("kết quả thực hiện"), blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người đóng việc")
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người tạo")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     objects = ActionItemQuerySet.as_manager()
 
@@ -259,15 +259,15 @@ class Revision(models.Model):
         RESTORE = "restore", _("Khôi phục")
         MANUAL = "manual", _("Lưu phiên bản")
 
-    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-    reason = models.CharField(max_length=20, choices=Reason.choices)
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("biên bản"))
+    number = models.PositiveIntegerField(_("số"))
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    reason = models.CharField(_("lý do"), max_length=20, choices=Reason.choices)
     # [{"id": user id, "name": full name}, ...]
-    authors = models.JSONField(default=list)
+    authors = models.JSONField(_("người sửa"), default=list)
     # {"<section id>": {"title": ..., "text": ..., "ydoc": base64}}
-    content = models.JSONField(default=dict)
-    status = models.CharField(max_length=20, blank=True)
+    content = models.JSONField(_("nội dung"), default=dict)
+    status = models.CharField(_("trạng thái biên bản"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("phiên bản biên bản")

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkspaceConfig(AppConfig):
     """The secretary's calendar, the department's rooms and the room admin's queue."""
 
     name = "workspace"
-    verbose_name = "Lịch và duyệt phòng"
+    verbose_name = _("Lịch và duyệt phòng")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -15,8 +15,8 @@ class AdminDigest(models.Model):
     twice and an admin gets at most one e-mail per DIGEST_INTERVAL.
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    last_sent_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người dùng"))
+    last_sent_at = models.DateTimeField(_("gửi lần cuối lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("thư báo yêu cầu đặt phòng")
@@ -29,9 +29,9 @@ class AdminDigest(models.Model):
 class RequestNotice(models.Model):
     """A booking request a room admin has been e-mailed about (never twice)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    booking = models.ForeignKey("meetings.Booking", on_delete=models.CASCADE, related_name="+")
-    notified_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người dùng"))
+    booking = models.ForeignKey("meetings.Booking", on_delete=models.CASCADE, related_name="+", verbose_name=_("đặt phòng"))
+    notified_at = models.DateTimeField(_("báo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("yêu cầu đã báo")
@@ -47,8 +47,8 @@ class RequestNotice(models.Model):
 class DecisionMail(models.Model):
     """The decision e-mail sent for one outbox message (a re-run sends nothing)."""
 
-    message_id = models.BigIntegerField(unique=True)
-    sent_at = models.DateTimeField(default=timezone.now)
+    message_id = models.BigIntegerField(_("mã việc chờ gửi"), unique=True)
+    sent_at = models.DateTimeField(_("gửi lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("thư báo kết quả duyệt")

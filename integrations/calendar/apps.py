@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InvitationsConfig(AppConfig):
@@ -6,7 +7,7 @@ class InvitationsConfig(AppConfig):
 
     name = "integrations.calendar"
     label = "invitations"
-    verbose_name = "Giấy mời lịch họp"
+    verbose_name = _("Giấy mời lịch họp")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -42,31 +42,31 @@ class Delivery(models.Model):
         FAILED = "failed", _("Gửi lỗi")
         SUPERSEDED = "superseded", _("Đã có bản mới hơn")
 
-    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="deliveries")
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="deliveries")
-    uid = models.CharField(max_length=64)
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("người được mời"))
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("cuộc họp"))
+    uid = models.CharField(_("mã UID"), max_length=64)
     # "" for the series, "occ:<id>" for one occurrence (RECURRENCE-ID).
-    scope = models.CharField(max_length=40, blank=True, default="")
-    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    sequence = models.PositiveIntegerField()
+    scope = models.CharField(_("phạm vi"), max_length=40, blank=True, default="")
+    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("buổi họp"))
+    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
+    sequence = models.PositiveIntegerField(_("số thứ tự cập nhật (SEQUENCE)"))
     # The Version (what attendees are told) this message carries: its number is part of the
     # unique key, since an update at the same SEQUENCE (a rename) is a new message.
-    version = models.ForeignKey("Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    revision = models.PositiveIntegerField(default=0)
+    version = models.ForeignKey("Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("phiên bản"))
+    revision = models.PositiveIntegerField(_("lần sửa"), default=0)
     # True for the first REQUEST a person gets ("Mời họp"), False for updates.
-    first = models.BooleanField(default=False)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    available_at = models.DateTimeField(default=timezone.now)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    first = models.BooleanField(_("thư mời đầu tiên"), default=False)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("số lần thử"), default=0)
+    available_at = models.DateTimeField(_("xử lý từ"), default=timezone.now)
+    locked_until = models.DateTimeField(_("khóa đến"), null=True, blank=True)
     # The sending batch that claimed the row (status "sending"): its later writes are
     # conditional on it, so a batch whose lease ran out cannot overwrite a newer claim.
-    claim = models.CharField(max_length=32, blank=True, default="", editable=False)
-    last_error = models.TextField(blank=True)
-    message_id = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(_("lượt gửi giữ chỗ"), max_length=32, blank=True, default="", editable=False)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+    message_id = models.CharField(_("mã thư (Message-ID)"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    sent_at = models.DateTimeField(_("gửi lúc"), null=True, blank=True)
 
     objects = DeliveryQuerySet.as_manager()
 
@@ -96,11 +96,11 @@ class Delivery(models.Model):
 class OccurrenceResponse(models.Model):
     """An answer for one occurrence (an iTIP REPLY carrying RECURRENCE-ID)."""
 
-    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="occurrence_responses")
-    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="responses")
-    rsvp = models.CharField(max_length=20, choices=Attendee.Rsvp.choices)
-    comment = models.TextField(blank=True)
-    responded_at = models.DateTimeField(default=timezone.now)
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="occurrence_responses", verbose_name=_("người được mời"))
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="responses", verbose_name=_("buổi họp"))
+    rsvp = models.CharField(_("trả lời"), max_length=20, choices=Attendee.Rsvp.choices)
+    comment = models.TextField(_("ghi chú"), blank=True)
+    responded_at = models.DateTimeField(_("trả lời lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("trả lời cho một buổi")
@@ -125,19 +125,19 @@ class InboundReply(models.Model):
         CANCELLED = "cancelled", _("Bỏ qua: cuộc họp đã hủy")
         INVALID = "invalid", _("Không đọc được")
 
-    received_at = models.DateTimeField(default=timezone.now)
-    message_id = models.CharField(max_length=300, blank=True)
-    sender = models.CharField(max_length=300, blank=True)
-    uid = models.CharField(max_length=255, blank=True)
-    attendee_email = models.CharField(max_length=300, blank=True)
-    sequence = models.IntegerField(null=True, blank=True)
-    dtstamp = models.DateTimeField(null=True, blank=True)
-    recurrence_id = models.DateTimeField(null=True, blank=True)
-    partstat = models.CharField(max_length=30, blank=True)
-    outcome = models.CharField(max_length=30, choices=Outcome.choices)
-    detail = models.TextField(blank=True)
-    attendee = models.ForeignKey(Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(_("nhận lúc"), default=timezone.now)
+    message_id = models.CharField(_("mã thư (Message-ID)"), max_length=300, blank=True)
+    sender = models.CharField(_("người gửi"), max_length=300, blank=True)
+    uid = models.CharField(_("mã UID"), max_length=255, blank=True)
+    attendee_email = models.CharField(_("e-mail người được mời"), max_length=300, blank=True)
+    sequence = models.IntegerField(_("SEQUENCE"), null=True, blank=True)
+    dtstamp = models.DateTimeField(_("thời điểm trả lời (DTSTAMP)"), null=True, blank=True)
+    recurrence_id = models.DateTimeField(_("vị trí trong chuỗi (RECURRENCE-ID)"), null=True, blank=True)
+    partstat = models.CharField(_("trả lời (PARTSTAT)"), max_length=30, blank=True)
+    outcome = models.CharField(_("kết quả xử lý"), max_length=30, choices=Outcome.choices)
+    detail = models.TextField(_("chi tiết"), blank=True)
+    attendee = models.ForeignKey(Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người được mời"))
+    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("cuộc họp"))
 
     class Meta:
         verbose_name = _("thư trả lời (iTIP REPLY)")
@@ -151,7 +151,7 @@ class InboundReply(models.Model):
 class ReminderSetting(models.Model):
     """A unit's reminder policy for the people in it; units without a row use the defaults."""
 
-    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="reminder_setting")
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="reminder_setting", verbose_name=_("đơn vị"))
     day_before = models.BooleanField(_("nhắc ngày hôm trước"), default=True)
     day_before_at = models.TimeField(_("giờ nhắc ngày hôm trước"), default=time(16, 0))
     minutes_before = models.PositiveIntegerField(_("nhắc trước (phút)"), null=True, blank=True, default=30)
@@ -176,13 +176,13 @@ class Reminder(models.Model):
         SENT = "sent", _("Đã gửi")
         FAILED = "failed", _("Gửi lỗi")
 
-    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="reminders")
-    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CLAIMED)
-    claimed_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    attendee = models.ForeignKey(Attendee, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("người được mời"))
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("buổi họp"))
+    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.CLAIMED)
+    claimed_at = models.DateTimeField(_("nhận xử lý lúc"), default=timezone.now)
+    sent_at = models.DateTimeField(_("gửi lúc"), null=True, blank=True)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
 
     class Meta:
         verbose_name = _("nhắc lịch")
@@ -212,14 +212,14 @@ class FeedToken(models.Model):
         UNIT = "unit", _("Lịch đơn vị")
         ROOM = "room", _("Lịch phòng họp")
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens", verbose_name=_("chủ sở hữu"))
+    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("đơn vị"))
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("phòng họp"))
+    token_hash = models.CharField(_("băm mã truy cập"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("dùng lần cuối"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
 
     objects = FeedTokenQuerySet.as_manager()
 
@@ -249,13 +249,13 @@ class FeedFragment(models.Model):
     version, updated_at and sequence equal the meeting's (compared in SQL); renames of rooms,
     units and chairs delete the fragments they appear in (see feeds.names_changed)."""
 
-    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="feed_fragment")
-    version = models.CharField(max_length=20, default="")
-    updated_at = models.DateTimeField(null=True)
-    sequence = models.PositiveIntegerField(default=0)
-    full = models.TextField()
+    meeting = models.OneToOneField(Meeting, on_delete=models.CASCADE, related_name="feed_fragment", verbose_name=_("cuộc họp"))
+    version = models.CharField(_("phiên bản"), max_length=20, default="")
+    updated_at = models.DateTimeField(_("cập nhật lúc"), null=True)
+    sequence = models.PositiveIntegerField(_("SEQUENCE"), default=0)
+    full = models.TextField(_("lịch đầy đủ"))
     # The "busy only" variant, rendered the first time a feed needs it.
-    busy = models.TextField(blank=True)
+    busy = models.TextField(_("lịch chỉ báo bận"), blank=True)
 
     class Meta:
         verbose_name = _("bản dựng lịch")
@@ -272,15 +272,15 @@ class Version(models.Model):
     least a second per version, so an update at the same SEQUENCE (a rename) is always newer
     (RFC 5546 §2.1.5), even two changes within one second."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitation_versions")
-    number = models.PositiveIntegerField()
-    sequence = models.PositiveIntegerField()
-    stamp = models.DateTimeField()
-    snapshot = models.JSONField(default=dict)
-    changes = models.JSONField(default=list, blank=True)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitation_versions", verbose_name=_("cuộc họp"))
+    number = models.PositiveIntegerField(_("số"))
+    sequence = models.PositiveIntegerField(_("SEQUENCE"))
+    stamp = models.DateTimeField(_("thời điểm (DTSTAMP)"))
+    snapshot = models.JSONField(_("ảnh chụp nội dung"), default=dict)
+    changes = models.JSONField(_("thay đổi"), default=list, blank=True)
     # The outbox message planned here: handled again, it plans nothing.
-    message_id = models.BigIntegerField(null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    message_id = models.BigIntegerField(_("mã việc chờ gửi"), null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("phiên bản giấy mời")

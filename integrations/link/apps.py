@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LinkConfig(AppConfig):
@@ -6,7 +7,7 @@ class LinkConfig(AppConfig):
 
     name = "integrations.link"
     label = "link"
-    verbose_name = "Đường link / hệ thống truyền hình"
+    verbose_name = _("Đường link / hệ thống truyền hình")
 
     def ready(self) -> None:
         from integrations.link.provider import LinkProvider

@@ -5,6 +5,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integrations.online.models import Attendance, OnlineRoom, UnitOnlinePolicy
 
@@ -23,14 +25,18 @@ class OnlineRoomAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Thử lại (đưa về trạng thái đang chuẩn bị)")
+    @admin.action(description=_("Thử lại (đưa về trạng thái đang chuẩn bị)"))
     def retry(self, request: HttpRequest, queryset: QuerySet[OnlineRoom]) -> None:
         with transaction.atomic():
             n = queryset.filter(state=OnlineRoom.State.FAILED).update(
                 state=OnlineRoom.State.PENDING, revision=F("revision") + 1, next_attempt_at=timezone.now(),
                 attempts=0, failure_notified_at=None,
             )
-        self.message_user(request, f"{n} phòng sẽ được thử lại trong vài phút.", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("Số phòng sẽ được thử lại trong vài phút: %(n)d.") % {"n": n},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Attendance)

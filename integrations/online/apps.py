@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OnlineConfig(AppConfig):
@@ -6,7 +7,7 @@ class OnlineConfig(AppConfig):
 
     name = "integrations.online"
     label = "online"
-    verbose_name = "Phòng họp trực tuyến"
+    verbose_name = _("Phòng họp trực tuyến")
 
     def ready(self) -> None:
         from integrations.online import lifecycle, validators

@@ -38,36 +38,36 @@ class OnlineRoom(models.Model):
         REMOVED = "removed", _("Đã gỡ")
 
     occurrence = models.OneToOneField(
-        "meetings.Occurrence", on_delete=models.CASCADE, related_name="online_room"
+        "meetings.Occurrence", on_delete=models.CASCADE, related_name="online_room", verbose_name=_("buổi họp")
     )
-    key = models.CharField(max_length=32, unique=True, default=room_key, editable=False)
+    key = models.CharField(_("mã phòng"), max_length=32, unique=True, default=room_key, editable=False)
     provider = models.CharField(_("nhà cung cấp"), max_length=20)
     desired = models.BooleanField(_("cần có phòng"), default=True)
     state = models.CharField(_("trạng thái"), max_length=20, choices=State.choices, default=State.PENDING)
     reason = models.TextField(_("lý do / lỗi"), blank=True)
-    revision = models.PositiveIntegerField(default=0)
+    revision = models.PositiveIntegerField(_("lần sửa"), default=0)
     # What exists at the provider.
-    external_provider = models.CharField(max_length=20, blank=True)
+    external_provider = models.CharField(_("nhà cung cấp đã tạo phòng"), max_length=20, blank=True)
     external_id = models.CharField(_("mã phòng ở nhà cung cấp"), max_length=64, blank=True)
     host = models.CharField(_("tài khoản chủ phòng"), max_length=254, blank=True)
     join_url = models.URLField(_("đường link tham gia"), max_length=1000, blank=True)
     passcode = models.CharField(_("mật mã"), max_length=64, blank=True)
     dial_in = models.TextField(_("quay số / điểm cầu"), blank=True)
-    extra = models.JSONField(default=dict, blank=True)
-    synced = models.JSONField(default=dict, blank=True)  # RoomSpec.fingerprint() last pushed
+    extra = models.JSONField(_("thông tin thêm"), default=dict, blank=True)
+    synced = models.JSONField(_("nội dung đã đồng bộ"), default=dict, blank=True)  # RoomSpec.fingerprint() last pushed
     # Idempotency marker: a create was sent; if no id came back, find() before creating again.
-    create_started_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    create_started_at = models.DateTimeField(_("bắt đầu tạo lúc"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("giữ xử lý đến"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("số lần thử"), default=0)
+    next_attempt_at = models.DateTimeField(_("thử lại lúc"), default=timezone.now)
     # The join URL/passcode attendees were last told about (online_link_changed).
-    announced = models.JSONField(default=dict, blank=True)
-    failure_notified_at = models.DateTimeField(null=True, blank=True)
+    announced = models.JSONField(_("đường link đã báo"), default=dict, blank=True)
+    failure_notified_at = models.DateTimeField(_("báo lỗi lúc"), null=True, blank=True)
     # Someone changed or deleted the room in the provider's own UI.
     changed_outside = models.TextField(_("sửa ngoài Quorum"), blank=True)
-    live_status = models.CharField(max_length=20, blank=True)  # started / ended (webhooks)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    live_status = models.CharField(_("tình trạng buổi họp"), max_length=20, blank=True)  # started / ended (webhooks)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     objects = OnlineRoomQuerySet.as_manager()
 
@@ -101,20 +101,20 @@ class Attendance(models.Model):
         PROVIDER = "provider", _("Nhà cung cấp (webhook)")
 
     occurrence = models.ForeignKey(
-        "meetings.Occurrence", on_delete=models.CASCADE, related_name="online_attendance"
+        "meetings.Occurrence", on_delete=models.CASCADE, related_name="online_attendance", verbose_name=_("buổi họp")
     )
     attendee = models.ForeignKey(
-        "meetings.Attendee", null=True, blank=True, on_delete=models.SET_NULL, related_name="online_attendance"
+        "meetings.Attendee", null=True, blank=True, on_delete=models.SET_NULL, related_name="online_attendance", verbose_name=_("người được mời")
     )
-    guest_name = models.CharField(max_length=200, blank=True)
-    guest_email = models.EmailField(blank=True)
-    source = models.CharField(max_length=20, choices=Source.choices)
+    guest_name = models.CharField(_("tên khách"), max_length=200, blank=True)
+    guest_email = models.EmailField(_("e-mail khách"), blank=True)
+    source = models.CharField(_("nguồn"), max_length=20, choices=Source.choices)
     # One participant session at the provider (Zoom participant_uuid), or "link:<attendee>".
-    participant_key = models.CharField(max_length=200)
-    joined_at = models.DateTimeField(null=True, blank=True)
-    left_at = models.DateTimeField(null=True, blank=True)
-    clicks = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    participant_key = models.CharField(_("mã phiên tham gia"), max_length=200)
+    joined_at = models.DateTimeField(_("vào lúc"), null=True, blank=True)
+    left_at = models.DateTimeField(_("rời lúc"), null=True, blank=True)
+    clicks = models.PositiveIntegerField(_("số lần bấm"), default=0)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("điểm danh trực tuyến")
@@ -140,7 +140,7 @@ class Attendance(models.Model):
 class UnitOnlinePolicy(models.Model):
     """Per-unit choices beyond Unit.default_online_provider."""
 
-    unit = models.OneToOneField("meetings.Unit", on_delete=models.CASCADE, related_name="online_policy")
+    unit = models.OneToOneField("meetings.Unit", on_delete=models.CASCADE, related_name="online_policy", verbose_name=_("đơn vị"))
     # Used for an occurrence when no Zoom host licence is free (empty: refuse instead).
     fallback_provider = models.CharField(_("nhà cung cấp dự phòng khi hết tài khoản Zoom"), max_length=20, blank=True)
 

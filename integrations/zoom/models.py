@@ -27,9 +27,10 @@ class ZoomHostAccount(models.Model):
     unit = models.ForeignKey(
         "meetings.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="zoom_hosts",
         help_text=_("Để trống: tài khoản dùng chung cho mọi đơn vị."),
+        verbose_name=_("đơn vị"),
     )
     is_active = models.BooleanField(_("đang dùng"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     objects = ZoomHostAccountQuerySet.as_manager()
 
@@ -51,12 +52,12 @@ class HostAllocation(models.Model):
     IMMEDIATE, so the check-then-insert in pool.reserve() is serialised.
     """
 
-    host = models.ForeignKey(ZoomHostAccount, on_delete=models.PROTECT, related_name="allocations")
-    occurrence = models.OneToOneField("meetings.Occurrence", on_delete=models.CASCADE, related_name="zoom_host")
-    blocked_start = models.DateTimeField()
-    blocked_end = models.DateTimeField()
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    host = models.ForeignKey(ZoomHostAccount, on_delete=models.PROTECT, related_name="allocations", verbose_name=_("tài khoản Zoom"))
+    occurrence = models.OneToOneField("meetings.Occurrence", on_delete=models.CASCADE, related_name="zoom_host", verbose_name=_("buổi họp"))
+    blocked_start = models.DateTimeField(_("giữ phòng từ"))
+    blocked_end = models.DateTimeField(_("giữ phòng đến"))
+    active = models.BooleanField(_("đang giữ"), default=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("phân bổ tài khoản Zoom")
@@ -77,9 +78,9 @@ class HostAllocation(models.Model):
 class HostUsage(models.Model):
     """Create/update requests sent for a host on one UTC day (Zoom's daily limit)."""
 
-    host = models.ForeignKey(ZoomHostAccount, on_delete=models.CASCADE, related_name="usage")
-    day = models.DateField()
-    count = models.PositiveIntegerField(default=0)
+    host = models.ForeignKey(ZoomHostAccount, on_delete=models.CASCADE, related_name="usage", verbose_name=_("tài khoản Zoom"))
+    day = models.DateField(_("ngày"))
+    count = models.PositiveIntegerField(_("số cuộc họp"), default=0)
 
     class Meta:
         verbose_name = _("hạn mức Zoom trong ngày")
@@ -94,13 +95,13 @@ class WebhookEvent(models.Model):
     """A verified webhook delivery, stored before it is processed (in a huey task).
     `dedupe_key` makes Zoom's retries and duplicates harmless."""
 
-    dedupe_key = models.CharField(max_length=64, unique=True)
-    event = models.CharField(max_length=80)
-    event_ts = models.BigIntegerField(null=True, blank=True)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(default=timezone.now)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    result = models.TextField(blank=True)
+    dedupe_key = models.CharField(_("khóa chống trùng"), max_length=64, unique=True)
+    event = models.CharField(_("sự kiện"), max_length=80)
+    event_ts = models.BigIntegerField(_("thời điểm sự kiện"), null=True, blank=True)
+    payload = models.JSONField(_("dữ liệu"))
+    received_at = models.DateTimeField(_("nhận lúc"), default=timezone.now)
+    processed_at = models.DateTimeField(_("xử lý lúc"), null=True, blank=True)
+    result = models.TextField(_("kết quả"), blank=True)
 
     class Meta:
         verbose_name = _("webhook Zoom")

@@ -37,31 +37,32 @@ class Attendee(models.Model):
         DECLINED = "declined", _("Không tham dự")
         DELEGATED = "delegated", _("Cử người dự thay")
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees", verbose_name=_("cuộc họp"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="attendances",
+        verbose_name=_("tài khoản"),
     )
-    email = models.EmailField()
-    name = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REQUIRED)
-    rsvp = models.CharField(max_length=20, choices=Rsvp.choices, default=Rsvp.NEEDS_ACTION)
-    rsvp_comment = models.TextField(blank=True)
-    responded_at = models.DateTimeField(null=True, blank=True)
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("họ tên"), max_length=200, blank=True, validators=[validate_single_line])
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("đơn vị"))
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, default=Role.REQUIRED)
+    rsvp = models.CharField(_("trả lời"), max_length=20, choices=Rsvp.choices, default=Rsvp.NEEDS_ACTION)
+    rsvp_comment = models.TextField(_("ghi chú khi trả lời"), blank=True)
+    responded_at = models.DateTimeField(_("trả lời lúc"), null=True, blank=True)
     delegated_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="delegates"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="delegates", verbose_name=_("dự thay cho")
     )
     # The public half of the personal join link /j/<key>.<mac>. The other half is an HMAC of
     # the key under SECRET_KEY and is never stored, so the database (or a backup) alone
     # cannot open anyone's link (security review D18). Rotated when the attendee is removed.
-    join_key = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe, editable=False)
+    join_key = models.CharField(_("khóa đường link tham gia"), max_length=64, unique=True, default=secrets.token_urlsafe, editable=False)
     # Removed attendees are kept (they were sent a CANCEL); active ones are in the invitation.
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(_("còn trong danh sách mời"), default=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("thành phần mời")

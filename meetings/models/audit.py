@@ -18,28 +18,30 @@ from meetings.models.meetings import Meeting
 class AuditEntry(models.Model):
     """Append-only record of every change: who, when, what, before and after."""
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
     # No database foreign keys: deleting a user or a meeting must neither rewrite entries
     # (SET NULL) nor be refused by the append-only guard (D16). The actor's name and
     # e-mail are copied into the entry so it still says who, whatever happens to the user.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
         db_constraint=False, related_name="+",
+        verbose_name=_("người thực hiện (tài khoản)"),
     )
     actor_name = models.CharField(_("người thực hiện"), max_length=200, blank=True)
     actor_email = models.CharField(_("e-mail người thực hiện"), max_length=254, blank=True)
-    action = models.CharField(max_length=60)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64)
-    object_repr = models.CharField(max_length=300, blank=True)
+    action = models.CharField(_("thao tác"), max_length=60)
+    object_type = models.CharField(_("loại đối tượng"), max_length=60)
+    object_id = models.CharField(_("mã đối tượng"), max_length=64)
+    object_repr = models.CharField(_("đối tượng"), max_length=300, blank=True)
     meeting = models.ForeignKey(
         Meeting, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
         related_name="audit_entries",
+        verbose_name=_("cuộc họp"),
     )
     # Where it came from (IP address) for logins and other security events.
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
+    before = models.JSONField(_("trước khi sửa"), null=True, blank=True)
+    after = models.JSONField(_("sau khi sửa"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("nhật ký thay đổi")
@@ -80,18 +82,18 @@ class OutboxMessage(models.Model):
         DONE = "done", _("Xong")
         FAILED = "failed", _("Lỗi")
 
-    topic = models.CharField(max_length=60)
+    topic = models.CharField(_("loại việc"), max_length=60)
     meeting = models.ForeignKey(
-        Meeting, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+        Meeting, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox", verbose_name=_("cuộc họp")
     )
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    available_at = models.DateTimeField(default=timezone.now)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    done_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(_("dữ liệu"), default=dict)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("số lần thử"), default=0)
+    available_at = models.DateTimeField(_("xử lý từ"), default=timezone.now)
+    locked_until = models.DateTimeField(_("khóa đến"), null=True, blank=True)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    done_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
 
     objects = OutboxQuerySet.as_manager()
 

@@ -36,21 +36,21 @@ class Booking(models.Model):
         REJECTED = "rejected", _("Bị từ chối")
         RELEASED = "released", _("Đã trả phòng")
 
-    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="bookings")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="bookings")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="bookings", verbose_name=_("buổi họp"))
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("phòng họp"))
+    start = models.DateTimeField(_("bắt đầu"))
+    end = models.DateTimeField(_("kết thúc"))
     # start/end widened by the room's setup and cleanup buffers.
-    blocked_start = models.DateTimeField()
-    blocked_end = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
-    expected_attendees = models.PositiveIntegerField(default=0)
+    blocked_start = models.DateTimeField(_("giữ phòng từ"))
+    blocked_end = models.DateTimeField(_("giữ phòng đến"))
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    expected_attendees = models.PositiveIntegerField(_("số người dự kiến"), default=0)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("người duyệt")
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(_("duyệt lúc"), null=True, blank=True)
+    decision_note = models.TextField(_("ghi chú khi duyệt"), blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     objects = BookingQuerySet.as_manager()
 

@@ -124,11 +124,11 @@ class Meeting(models.Model):
         INTERNAL = "internal", _("Nội bộ")
         CONFIDENTIAL = "confidential", _("Mật")
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(_("mã UID"), default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(_("tiêu đề"), max_length=300, validators=[validate_single_line])
     agenda = models.TextField(_("nội dung / chương trình"), blank=True)
     organizing_unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="organized_meetings"
+        Unit, on_delete=models.PROTECT, related_name="organized_meetings", verbose_name=_("đơn vị tổ chức")
     )
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -136,9 +136,10 @@ class Meeting(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="chaired_meetings",
+        verbose_name=_("chủ trì"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_meetings"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_meetings", verbose_name=_("người tạo")
     )
     # Series master times: the first occurrence's DTSTART/DTEND.
     start = models.DateTimeField(_("bắt đầu"))
@@ -152,18 +153,18 @@ class Meeting(models.Model):
     is_urgent = models.BooleanField(_("họp khẩn"), default=False)
     urgent_reason = models.TextField(_("lý do họp khẩn"), blank=True)
     # iCalendar SEQUENCE of the series master; bumped on every change attendees must see.
-    sequence = models.PositiveIntegerField(default=0)
+    sequence = models.PositiveIntegerField(_("số lần cập nhật (SEQUENCE)"), default=0)
     # A "this and following" split keeps a pointer to the series it came from.
     split_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="splits"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="splits", verbose_name=_("tách từ chuỗi")
     )
     online_provider = models.CharField(_("phòng họp trực tuyến"), max_length=20, blank=True)
     # What the secretary typed for providers without an API (link, dial-in, passcode);
     # validated by the provider (meetings.hooks.validate_online).
     online_details = models.JSONField(_("thông tin phòng trực tuyến"), default=dict, blank=True)
     cancel_reason = models.TextField(_("lý do hủy"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -201,9 +202,9 @@ class MeetingRoom(models.Model):
     Occurrences edited on their own may book other rooms; their Booking rows say which.
     """
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="room_choices")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="+")
-    expected_attendees = models.PositiveIntegerField(default=0)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="room_choices", verbose_name=_("cuộc họp"))
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="+", verbose_name=_("phòng họp"))
+    expected_attendees = models.PositiveIntegerField(_("số người dự kiến"), default=0)
 
     class Meta:
         verbose_name = _("phòng của cuộc họp")
@@ -233,21 +234,21 @@ class Occurrence(models.Model):
         HELD = "held", _("Đã họp")
         CANCELLED = "cancelled", _("Đã hủy")
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="occurrences")
-    index = models.PositiveIntegerField(default=0)
-    recurrence_id = models.DateTimeField()
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="occurrences", verbose_name=_("cuộc họp"))
+    index = models.PositiveIntegerField(_("thứ tự"), default=0)
+    recurrence_id = models.DateTimeField(_("vị trí trong chuỗi (RECURRENCE-ID)"))
+    start = models.DateTimeField(_("bắt đầu"))
+    end = models.DateTimeField(_("kết thúc"))
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     # Edited on its own ("this occurrence"): a later edit of the whole series keeps its time and rooms.
-    is_exception = models.BooleanField(default=False)
+    is_exception = models.BooleanField(_("sửa riêng buổi này"), default=False)
     # Cancelled on its own (EXDATE); stays cancelled when the series moves.
-    cancelled_individually = models.BooleanField(default=False)
+    cancelled_individually = models.BooleanField(_("hủy riêng buổi này"), default=False)
     # False once the series rule no longer produces this slot (series shortened or cut).
-    in_series = models.BooleanField(default=True)
-    sequence = models.PositiveIntegerField(default=0)
-    actual_start = models.DateTimeField(null=True, blank=True)
-    actual_end = models.DateTimeField(null=True, blank=True)
+    in_series = models.BooleanField(_("thuộc chuỗi"), default=True)
+    sequence = models.PositiveIntegerField(_("số thứ tự cập nhật (SEQUENCE)"), default=0)
+    actual_start = models.DateTimeField(_("thực tế bắt đầu"), null=True, blank=True)
+    actual_end = models.DateTimeField(_("thực tế kết thúc"), null=True, blank=True)
 
     objects = OccurrenceQuerySet.as_manager()
 

@@ -29,7 +29,7 @@ class Unit(models.Model):
         OTHER = "other", _("Đơn vị khác")
 
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("đơn vị cấp trên")
     )
     code = models.SlugField(_("mã đơn vị"), max_length=32, unique=True)
     name = models.CharField(_("tên đầy đủ"), max_length=255, validators=[validate_single_line])
@@ -72,11 +72,11 @@ class Membership(models.Model):
         UNIT_ADMIN = "unit_admin", _("Quản trị đơn vị")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("người dùng")
     )
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("đơn vị"))
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("thành viên đơn vị")

@@ -15,8 +15,8 @@ from meetings.validators import validate_single_line
 
 
 class Equipment(models.Model):
-    slug = models.SlugField(max_length=40, unique=True)
-    name = models.CharField(max_length=100)
+    slug = models.SlugField(_("mã thiết bị"), max_length=40, unique=True)
+    name = models.CharField(_("tên thiết bị"), max_length=100)
 
     class Meta:
         verbose_name = _("thiết bị")
@@ -44,11 +44,11 @@ class RoomQuerySet(models.QuerySet["Room"]):
 
 
 class Room(models.Model):
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rooms")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("đơn vị quản lý"))
     name = models.CharField(_("tên phòng"), max_length=200, validators=[validate_single_line])
     capacity = models.PositiveIntegerField(_("sức chứa"))
     location = models.CharField(_("tầng / vị trí"), max_length=200, blank=True)
-    equipment = models.ManyToManyField(Equipment, blank=True, related_name="rooms")
+    equipment = models.ManyToManyField(Equipment, blank=True, related_name="rooms", verbose_name=_("thiết bị"))
     setup_buffer_minutes = models.PositiveIntegerField(_("chuẩn bị trước (phút)"), default=0)
     cleanup_buffer_minutes = models.PositiveIntegerField(_("dọn dẹp sau (phút)"), default=0)
     requires_approval = models.BooleanField(_("cần phê duyệt"), default=False)
