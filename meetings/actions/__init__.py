@@ -29,7 +29,7 @@ from meetings.actions.common import (
     check_urgency,
     expected_per_room,
 )
-from meetings.actions.create import create_meeting, publish_meeting
+from meetings.actions.create import create_meeting, publish_meeting, release_draft_rooms
 from meetings.actions.housekeeping import mark_past_occurrences_held
 
 __all__ = [
@@ -57,5 +57,6 @@ __all__ = [
     "overlapping_requests",
     "publish_meeting",
     "reject_booking",
+    "release_draft_rooms",
     "update_meeting",
 ]

@@ -37,6 +37,7 @@ from meetings.actions.common import (
     _plan,
     _raise_on_race,
     _refresh_status,
+    _release,
     _resolve_attendees,
     _starts,
     check_rooms,
@@ -200,6 +201,23 @@ def publish_meeting(
     except IntegrityError as exc:
         _raise_on_race(planned, exc)
     return meeting
+
+
+def release_draft_rooms(actor: User, meeting: Meeting) -> int:
+    """A draft gives back the rooms it holds (every occurrence), e.g. before it is published,
+    which books them again. Nobody has been invited yet, so nobody is told; each booking's
+    release and the draft's are in the audit trail, and the "draft_rooms_released" event goes
+    to the outbox for any subscriber that wants it. Returns the number of bookings released."""
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if meeting.status != Meeting.Status.DRAFT:
+            raise ActionError(_("Chỉ cuộc họp nháp mới trả phòng theo cách này."), "status", conflict=True)
+        occurrence_ids = list(meeting.occurrences.values_list("pk", flat=True))
+        released = _release(actor, meeting, occurrence_ids)
+        if released:
+            audit.record(actor, "meeting.draft_rooms_released", meeting, None, {"released": released}, meeting)
+            outbox.emit(meeting, "draft_rooms_released", occurrence_ids=occurrence_ids, released=released)
+    return released
 
 
 # --- update ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ AUDIT_LABELS = {
     "meeting.created": _lazy("tạo cuộc họp"),
     "meeting.updated": _lazy("sửa cuộc họp"),
     "meeting.published": _lazy("gửi giấy mời (bản nháp)"),
+    "meeting.draft_rooms_released": _lazy("trả phòng của bản nháp"),
     "meeting.cancelled": _lazy("hủy cuộc họp"),
     "meeting.split": _lazy("tách chuỗi từ một buổi"),
     "meeting.truncated": _lazy("hủy các buổi từ một buổi trở đi"),

@@ -201,7 +201,9 @@ def _update(request: HttpRequest, form: ComposerForm, meeting: Meeting) -> Meeti
                 if d.get("reason", "").strip():
                     audit.record(user, "meeting.change_reason", result, None, {"reason": d["reason"].strip(), "scope": scope}, result)
             if publish:
-                _unbook_draft(user, result)
+                # update_meeting books rooms when a draft's time changes; publishing books
+                # them again, so the draft gives those back first.
+                actions.release_draft_rooms(user, result)
                 result = actions.publish_meeting(user, result)
     except (ActionError, BookingConflict, Forbidden) as exc:
         put_errors(form, exc)
@@ -213,14 +215,6 @@ def _update(request: HttpRequest, form: ComposerForm, meeting: Meeting) -> Meeti
     else:
         messages.info(request, _("Không có gì thay đổi."))
     return result
-
-
-def _unbook_draft(user: User, meeting: Meeting) -> None:
-    """update_meeting books rooms when a draft's time changes; publishing books them again,
-    so a draft gives those back first (inside the caller's transaction)."""
-    from meetings.actions.common import _release
-
-    _release(user, meeting, meeting.occurrences.values_list("pk", flat=True))
 
 
 # --- partials -------------------------------------------------------------------------------
