@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from meetings.api import parsers as safe_json
-from meetings.models import Meeting, Occurrence, Unit
-from meetings.permissions import department_leader, unit_ids
+from meetings.models import Occurrence
 from minutes import actions, structure
 from minutes.documents import MinutesError
 from minutes.models import ActionItem, Minutes, Revision
@@ -253,31 +252,11 @@ def preview(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"html": render_markdown(text)})
 
 
-@login_required
 @require_GET
-@json_errors
 def unit_actions(request: HttpRequest, unit_id: int) -> HttpResponse:
-    """A unit's carried-forward action items (open and overdue by default; ?all=1 for every one)."""
-    unit = get_object_or_404(Unit, pk=unit_id)
-    user = request.user
-    if not (user.is_superuser or department_leader(user) or unit.pk in unit_ids(user)):
-        raise PermissionDenied("Chỉ thành viên đơn vị và lãnh đạo Sở xem được danh sách việc của đơn vị.")
-    items = ActionItem.objects.for_unit(unit).select_related(
-        "owner_user", "owner_unit", "minutes__occurrence__meeting").order_by("due_date", "id")
-    if not request.GET.get("all"):
-        items = items.open()
-    # The unit's own work is shown to the unit, except items of confidential meetings,
-    # which stay with the people who may see that meeting.
-    visible = [
-        i for i in items
-        if i.minutes.occurrence.meeting.sensitivity != Meeting.Sensitivity.CONFIDENTIAL
-        or access(user, i.minutes.occurrence.meeting, i.minutes) != Access.NONE
-    ]
-    today = timezone.localdate()
-    rows = [{**i.as_dict(today), "meeting": i.minutes.occurrence.meeting.title,
-             "occurrence": i.minutes.occurrence_id} for i in visible]
-    if request.GET.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"unit": {"id": unit.pk, "name": str(unit)}, "items": rows})
-    # People read the unit's list on the action-items page (filters, status changes).
-    return redirect(f"{reverse('unit_actions')}?unit={unit.pk}")
+    """The old address of a unit's action items: moved for good to the action-items page
+    (archive `unit_actions`, which checks who may see the unit), keeping the query string."""
+    query = request.GET.copy()
+    query["unit"] = str(unit_id)
+    return redirect(f"{reverse('unit_actions')}?{query.urlencode()}", permanent=True)
 

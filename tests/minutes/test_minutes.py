@@ -77,18 +77,18 @@ def test_conclusions_are_numbered_and_action_items_reach_the_units_list(org, bri
         actions.add_action_item(org.secretary, minutes, {"what": "Không ai làm"})
     assert err.value.code == "owner_required"
 
-    status, body = 200, client_for(briefing.cdc_member).get(
-        f"/minutes/units/{org.cdc.pk}/actions/?format=json").json()
-    assert [i["what"] for i in body["items"]] == ["Báo cáo số ca sốt xuất huyết"]
-    assert body["items"][0]["status"] == "overdue"
+    # The unit's list lives on the action-items page; the old address moved there for good.
+    old = client_for(briefing.cdc_member).get(f"/minutes/units/{org.cdc.pk}/actions/")
+    assert old.status_code == 301 and old["Location"] == f"/actions/units/?unit={org.cdc.pk}"
+    page = client_for(briefing.cdc_member).get(old["Location"]).content.decode()
+    assert "Báo cáo số ca sốt xuất huyết" in page and "Rà soát thuốc" not in page
     # Done items leave the open list; someone of another unit may not read the list.
     actions.set_action_status(org.secretary, by_unit, ActionItem.Status.DONE)
-    assert client_for(briefing.cdc_member).get(f"/minutes/units/{org.cdc.pk}/actions/?format=json").json()["items"] == []
-    assert client_for(org.member).get(f"/minutes/units/{org.cdc.pk}/actions/?format=json").status_code == 403
+    assert "Báo cáo số ca sốt xuất huyết" not in client_for(briefing.cdc_member).get(old["Location"]).content.decode()
+    assert client_for(org.member).get(f"/actions/units/?unit={org.cdc.pk}").status_code == 404
     page = client_for(org.member).get(f"/minutes/units/{org.hospital.pk}/actions/", follow=True)
-    assert page.redirect_chain[0][0] == f"/actions/units/?unit={org.hospital.pk}"
+    assert page.redirect_chain[0] == (f"/actions/units/?unit={org.hospital.pk}", 301)
     assert "Rà soát thuốc" in page.content.decode()
-    assert status == 200
 
 
 def test_updates_are_stored_with_readable_text_and_survive_a_fresh_process(org, briefing):

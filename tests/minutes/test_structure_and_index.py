@@ -139,4 +139,4 @@ def test_index_query_count_is_constant(org, briefing, django_assert_num_queries)
 def test_index_links_the_units_action_items(org, client):
     client.force_login(org.member)
     html = client.get(reverse("minutes_index")).content.decode()
-    assert f'href="{reverse("minutes:unit-actions", args=[org.hospital.pk])}"' in html
+    assert f'href="{reverse("unit_actions")}?unit={org.hospital.pk}"' in html

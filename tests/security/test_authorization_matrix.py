@@ -129,7 +129,8 @@ ROUTES: dict[str, Route] = {
     "online/<uuid:uid>/host/": Route("host_meeting", m("/online/{uid}/host/")),
     "integrations/zoom/webhook": Route("nobody", fixed("/integrations/zoom/webhook"), "post", {}, scoped=False),
     "minutes/preview/": Route("signed_in", fixed("/minutes/preview/"), "post", {"text": "a"}, scoped=False),
-    "minutes/units/<int:unit_id>/actions/": Route("unit_people", m("/minutes/units/{unit}/actions/")),
+    # Old address: a permanent redirect for anyone to actions/units/?unit=…, which decides.
+    "minutes/units/<int:unit_id>/actions/": Route("public", m("/minutes/units/{unit}/actions/")),
     "minutes/actions/<int:item_id>/status/": Route("edit_minutes", m("/minutes/actions/{item}/status/"), "post", BAD),
     "minutes/<int:occurrence_id>/": Route("see_minutes", m("/minutes/{occ}/")),
     "minutes/<int:occurrence_id>/data/": Route("see_minutes", m("/minutes/{occ}/data/")),
