@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -51,9 +52,40 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
+class _OutageLog:
+    """One WARNING line per 503 during a database outage, without a traceback, and at most one
+    line per `interval` seconds per process: the lines in between are counted, and the next
+    line says how many were left out. (Django would log each one at ERROR with the traceback.)"""
+
+    interval = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._skipped = 0
+
+    def __call__(self, request: HttpRequest, exception: BaseException | None) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.interval:
+                self._skipped += 1
+                return
+            skipped, self._skipped, self._last = self._skipped, 0, now
+        lines = str(exception).strip().splitlines() if exception is not None else []
+        reason = type(exception).__name__ + (f": {lines[0]}" if lines else "")
+        log.warning(
+            "database unavailable: 503 for %s %s (%s)%s", request.method, request.path, reason,
+            f"; {skipped} more since the previous line, not logged" if skipped else "",
+        )
+
+
+log_outage = _OutageLog()
+
+
+def database_unavailable(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     """503 without touching the database: no session, no user, no base layout."""
     metrics.DATABASE_UNAVAILABLE.inc()
+    log_outage(request, exception)
     message = _("Hệ thống đang tạm thời không truy cập được cơ sở dữ liệu. Vui lòng thử lại sau ít phút.")
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         response: HttpResponse = JsonResponse({"error": "database_unavailable", "message": message}, status=503)
@@ -61,6 +93,9 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
         html = render_to_string("503.html", {"message": message, "request_id": getattr(request, "request_id", "")})
         response = HttpResponse(html, status=503)
     response["Retry-After"] = "30"
+    # Logged above, once and briefly: keeps django.request from logging it again at ERROR,
+    # with the traceback, for every request of the outage.
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
@@ -77,15 +112,15 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DB_ERRORS):
-            log.warning("database unavailable: %s", exception)
-            return database_unavailable(request)
+            return database_unavailable(request, exception)
         return None
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a database outage anywhere in the chain still answers 503."""
-    if isinstance(sys.exc_info()[1], DB_ERRORS):
-        return database_unavailable(request)
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DB_ERRORS):
+        return database_unavailable(request, exception)
     from django.views.defaults import server_error as default
 
     return default(request)

@@ -374,13 +374,6 @@ JITSI_DOMAIN = os.getenv("JITSI_DOMAIN", "meet.jit.si")
 JITSI_APP_ID = os.getenv("JITSI_APP_ID", "")
 JITSI_APP_SECRET = os.getenv("JITSI_APP_SECRET", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
-}
-
 # --- Under load on PostgreSQL (issue 15): connection pool, PgBouncer, API rendering --------
 # Under ASGI every request runs in its own thread, so a persistent connection (CONN_MAX_AGE)
 # is never reused and lingers until garbage collection: sessions pile up until PostgreSQL
