@@ -3,7 +3,7 @@ the room finder, the attendee rows and the checks as the secretary types."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -37,6 +37,7 @@ from meetings.web.forms import (
     representatives,
     version_of,
 )
+from meetings.web.helpers import put_action_error
 
 
 def _require_booker(user: User) -> Any:
@@ -48,14 +49,7 @@ def _require_booker(user: User) -> Any:
 
 def put_errors(form: ComposerForm, exc: Exception) -> None:
     """An action's refusal, next to the field it concerns (a room clash next to the rooms)."""
-    if isinstance(exc, BookingConflict):
-        for clash in exc.clashes[:10]:
-            form.add_error("rooms", clash.sentence())
-        if len(exc.clashes) > 10:
-            form.add_error("rooms", _("… và %(n)s xung đột khác.") % {"n": len(exc.clashes) - 10})
-        return
-    field = FIELD_MAP.get(getattr(exc, "field", None) or "")
-    form.add_error(field if field in form.fields else None, getattr(exc, "message", str(exc)))
+    put_action_error(form, exc, clash_field="rooms", fields=FIELD_MAP)
 
 
 def _context(request: HttpRequest, form: ComposerForm, meeting: Meeting | None = None, **extra: Any) -> dict[str, Any]:
@@ -220,24 +214,28 @@ def _update(request: HttpRequest, form: ComposerForm, meeting: Meeting) -> Meeti
 # --- partials -------------------------------------------------------------------------------
 
 
-def _partial_form(request: HttpRequest) -> tuple[ComposerForm, Meeting | None]:
+def _partial_form(
+    request: HttpRequest,
+) -> tuple[ComposerForm, Meeting | None, dict[str, Any], datetime | None, datetime | None]:
+    """A composer partial's input, for secretaries only: the form (partial input: what is valid
+    is used), the meeting being edited, the valid values, and the start and end when given."""
+    _require_booker(request.user)
     data: QueryDict = request.POST if request.method == "POST" else request.GET
     meeting = None
     if data.get("meeting"):
         meeting = get_meeting_for_user(request.user, data["meeting"], edit=True)
     form = ComposerForm(data, user=request.user, meeting=meeting)
-    form.is_valid()  # partial input: use what is valid
-    return form, meeting
+    form.is_valid()
+    d = form.cleaned_data
+    start, end = form.times() if d.get("start") else (None, None)
+    return form, meeting, d, start, end
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rooms_partial(request: HttpRequest) -> HttpResponse:
     """The room finder: free and busy rooms per unit for the time and the number of people."""
-    _require_booker(request.user)
-    form, meeting = _partial_form(request)
-    d = form.cleaned_data
-    start, end = form.times() if d.get("start") else (None, None)
+    form, meeting, d, start, end = _partial_form(request)
     selected = {r.pk for r in d.get("rooms") or []}
     ctx: dict[str, Any] = {"form": form, "selected": selected, "groups": [], "start": start, "end": end}
     if start and end and end > start:
@@ -262,10 +260,7 @@ def rooms_partial(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checks_partial(request: HttpRequest) -> HttpResponse:
     """Dates of the series with clashes, busy attendees, and whether the urgent flag is needed."""
-    _require_booker(request.user)
-    form, meeting = _partial_form(request)
-    d = form.cleaned_data
-    start, end = form.times() if d.get("start") else (None, None)
+    form, meeting, d, start, end = _partial_form(request)
     ctx: dict[str, Any] = {"form": form, "dates": [], "errors": form.errors}
     if start and end and end > start and not ({"repeat", "count", "until", "weekdays"} & set(form.errors)):
         starts = form.occurrence_starts()

@@ -28,6 +28,7 @@ from meetings.models import Attendee, AuditEntry, Booking, Meeting, MeetingRoom,
 from meetings.permissions import can_edit_meeting, get_meeting_for_user
 from meetings.web import remind
 from meetings.web.forms import CancelForm, MoveForm, parse_local, version_of
+from meetings.web.helpers import chosen_occurrence, put_action_error
 
 RSVP_ORDER = [Attendee.Rsvp.ACCEPTED, Attendee.Rsvp.TENTATIVE, Attendee.Rsvp.DECLINED, Attendee.Rsvp.DELEGATED,
               Attendee.Rsvp.NEEDS_ACTION]
@@ -227,8 +228,7 @@ def meeting_move(request: HttpRequest, uid: str) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, uid, edit=True)
     occs = meeting.occurrences.filter(in_series=True).exclude(status=Occurrence.Status.CANCELLED)
     source = request.POST if request.method == "POST" else request.GET
-    occ_id = source.get("occurrence") or ""
-    occurrence = occs.filter(pk=occ_id).first() if occ_id.isdigit() else occs.filter(end__gt=timezone.now()).first()
+    occurrence = chosen_occurrence(occs, source, otherwise=occs.filter(end__gt=timezone.now()))
     if occurrence is None:
         messages.error(request, _("Không tìm thấy buổi họp cần dời (có thể đã bị hủy)."))
         return redirect("meeting_detail", uid=meeting.uid)
@@ -262,8 +262,7 @@ def meeting_move_check(request: HttpRequest, uid: str) -> HttpResponse:
     from meetings.web import checks
 
     meeting = get_meeting_for_user(request.user, uid, edit=True)
-    occ_id = request.POST.get("occurrence") or ""
-    occurrence = meeting.occurrences.filter(pk=occ_id).first() if occ_id.isdigit() else None
+    occurrence = chosen_occurrence(meeting.occurrences.all(), request.POST)
     form = MoveForm(request.POST, recurring=bool(meeting.rrule))
     dates = []
     if occurrence is not None and form.is_valid():
@@ -296,15 +295,12 @@ def _move(request: HttpRequest, meeting: Meeting, occ: Occurrence, d: dict[str, 
     return result
 
 
+MOVE_FIELDS = {"start": "start", "end": "end", "scope": "scope", "occurrence": "start", "is_urgent": "start",
+               "reason": "reason"}
+
+
 def _put(form: Any, exc: Exception) -> None:
-    if isinstance(exc, BookingConflict):
-        for clash in exc.clashes[:10]:
-            form.add_error("start", clash.sentence())
-        return
-    field = getattr(exc, "field", None)
-    target = {"start": "start", "end": "end", "scope": "scope", "occurrence": "start", "is_urgent": "start",
-              "reason": "reason"}.get(field or "")
-    form.add_error(target, getattr(exc, "message", str(exc)))
+    put_action_error(form, exc, clash_field="start", fields=MOVE_FIELDS)
 
 
 @login_required
@@ -316,8 +312,7 @@ def meeting_cancel(request: HttpRequest, uid: str) -> HttpResponse:
         return redirect("meeting_detail", uid=meeting.uid)
     recurring = bool(meeting.rrule)
     source = request.POST if request.method == "POST" else request.GET
-    occ_id = source.get("occurrence") or ""
-    occurrence = meeting.occurrences.filter(pk=occ_id, in_series=True).first() if occ_id.isdigit() else None
+    occurrence = chosen_occurrence(meeting.occurrences.filter(in_series=True), source)
     if request.method == "POST":
         form = CancelForm(request.POST, recurring=recurring)
         if form.is_valid():
