@@ -8,7 +8,7 @@ import pytest
 
 from minutes import workflow
 from minutes.models import Minutes
-from tests.minutes.test_browser import chromium, people, sections, servers  # noqa: F401 - fixtures
+from tests.minutes.test_browser import chromium, people, screenshot, sections, servers  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,7 @@ def test_minutes_editor_texts_are_vietnamese_by_default(org, briefing, sections,
     assert "(bạn)" in texts["you"] and "đang xem" in texts["you"]
 
 
-def test_minutes_editor_texts_are_english_for_a_user_who_chose_english(org, briefing, sections, people):  # noqa: F811
+def test_minutes_editor_texts_are_english_for_a_user_who_chose_english(org, briefing, sections, people, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
     org.secretary.language = "en"
@@ -51,6 +51,9 @@ def test_minutes_editor_texts_are_english_for_a_user_who_chose_english(org, brie
     # The page around the editor too, and the catalogue came from this site.
     assert secretary.page.locator("#add-action button").inner_text() == "Assign"
     assert secretary.page.evaluate("typeof window.gettext") == "function"
+    for width in (1366, 390):  # $MINUTES_SCREENSHOTS to keep them
+        secretary.page.set_viewport_size({"width": width, "height": 900})
+        screenshot(secretary.page, f"minutes-en-{width}", tmp_path)
 
 
 def test_status_label_shows_submitted_minutes_as_awaiting_the_chair(org, briefing, sections, people):  # noqa: F811
