@@ -6,33 +6,33 @@ from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
 AUDIT_LABELS = {
-    "meeting.created": _lazy("tạo cuộc họp"),
-    "meeting.updated": _lazy("sửa cuộc họp"),
-    "meeting.published": _lazy("gửi giấy mời (bản nháp)"),
-    "meeting.draft_rooms_released": _lazy("trả phòng của bản nháp"),
-    "meeting.cancelled": _lazy("hủy cuộc họp"),
-    "meeting.split": _lazy("tách chuỗi từ một buổi"),
-    "meeting.truncated": _lazy("hủy các buổi từ một buổi trở đi"),
-    "meeting.change_reason": _lazy("ghi lý do thay đổi"),
-    "meeting.reminded": _lazy("nhắc người chưa trả lời"),
-    "occurrence.updated": _lazy("dời một buổi"),
-    "occurrence.cancelled": _lazy("hủy một buổi"),
-    "booking.approved": _lazy("đơn vị duyệt phòng"),
-    "booking.rejected": _lazy("đơn vị từ chối phòng"),
-    "attendee.responded": _lazy("trả lời giấy mời"),
-    "attendee.responded_occurrence": _lazy("trả lời cho một buổi"),
-    "attendee.delegated": _lazy("cử người dự thay"),
-    "attendee.created": _lazy("thêm người được mời"),
+    "meeting.created": gettext_lazy("tạo cuộc họp"),
+    "meeting.updated": gettext_lazy("sửa cuộc họp"),
+    "meeting.published": gettext_lazy("gửi giấy mời (bản nháp)"),
+    "meeting.draft_rooms_released": gettext_lazy("trả phòng của bản nháp"),
+    "meeting.cancelled": gettext_lazy("hủy cuộc họp"),
+    "meeting.split": gettext_lazy("tách chuỗi từ một buổi"),
+    "meeting.truncated": gettext_lazy("hủy các buổi từ một buổi trở đi"),
+    "meeting.change_reason": gettext_lazy("ghi lý do thay đổi"),
+    "meeting.reminded": gettext_lazy("nhắc người chưa trả lời"),
+    "occurrence.updated": gettext_lazy("dời một buổi"),
+    "occurrence.cancelled": gettext_lazy("hủy một buổi"),
+    "booking.approved": gettext_lazy("đơn vị duyệt phòng"),
+    "booking.rejected": gettext_lazy("đơn vị từ chối phòng"),
+    "attendee.responded": gettext_lazy("trả lời giấy mời"),
+    "attendee.responded_occurrence": gettext_lazy("trả lời cho một buổi"),
+    "attendee.delegated": gettext_lazy("cử người dự thay"),
+    "attendee.created": gettext_lazy("thêm người được mời"),
 }
 FIELD_LABELS = {
-    "title": _lazy("tiêu đề"), "agenda": _lazy("nội dung"), "chair_id": _lazy("chủ trì"), "start": _lazy("thời gian"),
-    "end": _lazy("giờ kết thúc"), "rrule": _lazy("lịch lặp"), "mode": _lazy("hình thức"), "status": _lazy("trạng thái"),
-    "sensitivity": _lazy("mức độ"), "online_provider": _lazy("phòng trực tuyến"), "is_urgent": _lazy("họp khẩn"),
+    "title": gettext_lazy("tiêu đề"), "agenda": gettext_lazy("nội dung"), "chair_id": gettext_lazy("chủ trì"), "start": gettext_lazy("thời gian"),
+    "end": gettext_lazy("giờ kết thúc"), "rrule": gettext_lazy("lịch lặp"), "mode": gettext_lazy("hình thức"), "status": gettext_lazy("trạng thái"),
+    "sensitivity": gettext_lazy("mức độ"), "online_provider": gettext_lazy("phòng trực tuyến"), "is_urgent": gettext_lazy("họp khẩn"),
 }
 
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from meetings import recurrence
@@ -23,13 +23,13 @@ from meetings.actions import AttendeeInput, MeetingInput, RoomChoice, Scope
 from meetings.models import Attendee, Equipment, Meeting, Membership, Room, Unit, equipment_label
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]
-WEEKDAYS = [("MO", _lazy("Thứ Hai")), ("TU", _lazy("Thứ Ba")), ("WE", _lazy("Thứ Tư")), ("TH", _lazy("Thứ Năm")),
-            ("FR", _lazy("Thứ Sáu")), ("SA", _lazy("Thứ Bảy")), ("SU", _lazy("Chủ Nhật"))]
-REPEAT = [("", _lazy("Không lặp lại")), ("DAILY", _lazy("Hằng ngày")), ("WEEKLY", _lazy("Hằng tuần")),
-          ("MONTHLY", _lazy("Hằng tháng"))]
-SCOPES = [(Scope.OCCURRENCE, _lazy("Chỉ buổi này")), (Scope.FOLLOWING, _lazy("Buổi này và các buổi sau")),
-          (Scope.ALL, _lazy("Cả chuỗi"))]
-ROLES = [(Attendee.Role.REQUIRED, _lazy("Bắt buộc")), (Attendee.Role.OPTIONAL, _lazy("Không bắt buộc"))]
+WEEKDAYS = [("MO", gettext_lazy("Thứ Hai")), ("TU", gettext_lazy("Thứ Ba")), ("WE", gettext_lazy("Thứ Tư")), ("TH", gettext_lazy("Thứ Năm")),
+            ("FR", gettext_lazy("Thứ Sáu")), ("SA", gettext_lazy("Thứ Bảy")), ("SU", gettext_lazy("Chủ Nhật"))]
+REPEAT = [("", gettext_lazy("Không lặp lại")), ("DAILY", gettext_lazy("Hằng ngày")), ("WEEKLY", gettext_lazy("Hằng tuần")),
+          ("MONTHLY", gettext_lazy("Hằng tháng"))]
+SCOPES = [(Scope.OCCURRENCE, gettext_lazy("Chỉ buổi này")), (Scope.FOLLOWING, gettext_lazy("Buổi này và các buổi sau")),
+          (Scope.ALL, gettext_lazy("Cả chuỗi"))]
+ROLES = [(Attendee.Role.REQUIRED, gettext_lazy("Bắt buộc")), (Attendee.Role.OPTIONAL, gettext_lazy("Không bắt buộc"))]
 # ActionError.field → the form field the message belongs next to.
 FIELD_MAP = {
     "title": "title", "start": "start", "end": "end", "rrule": "repeat", "skip": "repeat",
@@ -46,7 +46,7 @@ class LocalDateTimeField(forms.DateTimeField):
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     input_formats = LOCAL_FORMATS
-    default_error_messages = {"invalid": _lazy("Nhập ngày giờ theo dạng ngày/tháng/năm giờ:phút.")}
+    default_error_messages = {"invalid": gettext_lazy("Nhập ngày giờ theo dạng ngày/tháng/năm giờ:phút.")}
 
 
 def parse_local(value: str | None) -> datetime | None:
@@ -163,56 +163,56 @@ class ComposerForm(forms.Form):
 
     token = forms.CharField(widget=forms.HiddenInput)
     version = forms.CharField(widget=forms.HiddenInput, required=False)
-    organizing_unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label=_lazy("Đơn vị tổ chức"),
+    organizing_unit = forms.ModelChoiceField(queryset=Unit.objects.none(), label=gettext_lazy("Đơn vị tổ chức"),
                                              empty_label=None)
-    title = forms.CharField(label=_lazy("Tiêu đề"), max_length=300,
-                            error_messages={"required": _lazy("Cuộc họp cần có tiêu đề.")})
-    agenda = forms.CharField(label=_lazy("Nội dung, chương trình"), required=False,
+    title = forms.CharField(label=gettext_lazy("Tiêu đề"), max_length=300,
+                            error_messages={"required": gettext_lazy("Cuộc họp cần có tiêu đề.")})
+    agenda = forms.CharField(label=gettext_lazy("Nội dung, chương trình"), required=False,
                              widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
-    chair = forms.ModelChoiceField(queryset=User.objects.none(), label=_lazy("Chủ trì"), required=False,
-                                   empty_label=_lazy("— Chưa chọn —"))
-    start = LocalDateTimeField(label=_lazy("Bắt đầu"), error_messages={"required": _lazy("Chọn ngày giờ bắt đầu.")})
-    end = LocalDateTimeField(label=_lazy("Kết thúc"), required=False)
+    chair = forms.ModelChoiceField(queryset=User.objects.none(), label=gettext_lazy("Chủ trì"), required=False,
+                                   empty_label=gettext_lazy("— Chưa chọn —"))
+    start = LocalDateTimeField(label=gettext_lazy("Bắt đầu"), error_messages={"required": gettext_lazy("Chọn ngày giờ bắt đầu.")})
+    end = LocalDateTimeField(label=gettext_lazy("Kết thúc"), required=False)
     duration = forms.TypedChoiceField(
-        label=_lazy("hoặc thời lượng"), required=False, coerce=int, empty_value=None,
-        choices=[("", "—"), (30, _lazy("30 phút")), (60, _lazy("1 giờ")), (90, _lazy("1 giờ 30")),
-                 (120, _lazy("2 giờ")), (180, _lazy("3 giờ")), (240, _lazy("4 giờ"))])
-    mode = forms.ChoiceField(label=_lazy("Hình thức"), choices=Meeting.Mode.choices, widget=forms.RadioSelect,
+        label=gettext_lazy("hoặc thời lượng"), required=False, coerce=int, empty_value=None,
+        choices=[("", "—"), (30, gettext_lazy("30 phút")), (60, gettext_lazy("1 giờ")), (90, gettext_lazy("1 giờ 30")),
+                 (120, gettext_lazy("2 giờ")), (180, gettext_lazy("3 giờ")), (240, gettext_lazy("4 giờ"))])
+    mode = forms.ChoiceField(label=gettext_lazy("Hình thức"), choices=Meeting.Mode.choices, widget=forms.RadioSelect,
                              initial=Meeting.Mode.IN_PERSON)
-    online_provider = forms.ChoiceField(label=_lazy("Phòng họp trực tuyến"), required=False)
-    online_url = forms.CharField(label=_lazy("Đường link tham gia"), required=False, max_length=1000)
-    online_dial_in = forms.CharField(label=_lazy("Quay số / điểm cầu"), required=False, max_length=500)
-    online_passcode = forms.CharField(label=_lazy("Mật mã"), required=False, max_length=64)
-    sensitivity = forms.ChoiceField(label=_lazy("Mức độ"), choices=Meeting.Sensitivity.choices,
+    online_provider = forms.ChoiceField(label=gettext_lazy("Phòng họp trực tuyến"), required=False)
+    online_url = forms.CharField(label=gettext_lazy("Đường link tham gia"), required=False, max_length=1000)
+    online_dial_in = forms.CharField(label=gettext_lazy("Quay số / điểm cầu"), required=False, max_length=500)
+    online_passcode = forms.CharField(label=gettext_lazy("Mật mã"), required=False, max_length=64)
+    sensitivity = forms.ChoiceField(label=gettext_lazy("Mức độ"), choices=Meeting.Sensitivity.choices,
                                     initial=Meeting.Sensitivity.NORMAL)
-    people = forms.IntegerField(label=_lazy("Số người dự kiến"), required=False, min_value=1, max_value=5000,
-                                error_messages={"min_value": _lazy("Ít nhất 1 người."),
-                                                "max_value": _lazy("Tối đa 5000 người.")})
-    equipment = forms.MultipleChoiceField(label=_lazy("Thiết bị cần có"), required=False,
+    people = forms.IntegerField(label=gettext_lazy("Số người dự kiến"), required=False, min_value=1, max_value=5000,
+                                error_messages={"min_value": gettext_lazy("Ít nhất 1 người."),
+                                                "max_value": gettext_lazy("Tối đa 5000 người.")})
+    equipment = forms.MultipleChoiceField(label=gettext_lazy("Thiết bị cần có"), required=False,
                                           widget=forms.CheckboxSelectMultiple)
     rooms = forms.ModelMultipleChoiceField(
-        queryset=Room.objects.none(), required=False, label=_lazy("Phòng"),
-        error_messages={"invalid_choice": _lazy("Phòng đã chọn không còn sử dụng."),
-                        "invalid_pk_value": _lazy("Phòng đã chọn không hợp lệ.")})
+        queryset=Room.objects.none(), required=False, label=gettext_lazy("Phòng"),
+        error_messages={"invalid_choice": gettext_lazy("Phòng đã chọn không còn sử dụng."),
+                        "invalid_pk_value": gettext_lazy("Phòng đã chọn không hợp lệ.")})
     attendees = forms.CharField(required=False, widget=forms.HiddenInput)  # errors only; rows are posted apart
-    repeat = forms.ChoiceField(label=_lazy("Lặp lại"), choices=REPEAT, required=False)
-    weekdays = forms.MultipleChoiceField(label=_lazy("Vào các ngày"), choices=WEEKDAYS, required=False,
+    repeat = forms.ChoiceField(label=gettext_lazy("Lặp lại"), choices=REPEAT, required=False)
+    weekdays = forms.MultipleChoiceField(label=gettext_lazy("Vào các ngày"), choices=WEEKDAYS, required=False,
                                          widget=forms.CheckboxSelectMultiple)
-    repeat_end = forms.ChoiceField(label=_lazy("Kết thúc chuỗi"), required=False, widget=forms.RadioSelect,
-                                   choices=[("count", _lazy("Sau số buổi")), ("until", _lazy("Đến ngày"))],
+    repeat_end = forms.ChoiceField(label=gettext_lazy("Kết thúc chuỗi"), required=False, widget=forms.RadioSelect,
+                                   choices=[("count", gettext_lazy("Sau số buổi")), ("until", gettext_lazy("Đến ngày"))],
                                    initial="count")
-    count = forms.IntegerField(label=_lazy("Số buổi"), required=False, min_value=2,
-                               error_messages={"min_value": _lazy("Một chuỗi có ít nhất 2 buổi.")})
-    until = forms.DateField(label=_lazy("Đến ngày"), required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    count = forms.IntegerField(label=gettext_lazy("Số buổi"), required=False, min_value=2,
+                               error_messages={"min_value": gettext_lazy("Một chuỗi có ít nhất 2 buổi.")})
+    until = forms.DateField(label=gettext_lazy("Đến ngày"), required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"],
                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                            error_messages={"invalid": _lazy("Nhập ngày theo dạng ngày/tháng/năm.")})
-    is_urgent = forms.BooleanField(label=_lazy("Họp khẩn (gửi giấy mời muộn hơn quy định)"), required=False)
-    urgent_reason = forms.CharField(label=_lazy("Lý do họp khẩn"), required=False, max_length=2000,
+                            error_messages={"invalid": gettext_lazy("Nhập ngày theo dạng ngày/tháng/năm.")})
+    is_urgent = forms.BooleanField(label=gettext_lazy("Họp khẩn (gửi giấy mời muộn hơn quy định)"), required=False)
+    urgent_reason = forms.CharField(label=gettext_lazy("Lý do họp khẩn"), required=False, max_length=2000,
                                     widget=forms.Textarea(attrs={"rows": 2}))
     # Editing only.
-    scope = forms.ChoiceField(label=_lazy("Áp dụng cho"), choices=SCOPES, required=False, widget=forms.RadioSelect)
+    scope = forms.ChoiceField(label=gettext_lazy("Áp dụng cho"), choices=SCOPES, required=False, widget=forms.RadioSelect)
     occurrence = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    reason = forms.CharField(label=_lazy("Lý do thay đổi"), required=False, max_length=2000)
+    reason = forms.CharField(label=gettext_lazy("Lý do thay đổi"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, user: User, meeting: Meeting | None = None, now: datetime | None = None,
                  **kwargs: Any) -> None:
@@ -433,17 +433,17 @@ class MoveForm(forms.Form):
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
     occurrence = forms.IntegerField(widget=forms.HiddenInput)
-    start = LocalDateTimeField(label=_lazy("Bắt đầu mới"), error_messages={"required": _lazy("Chọn giờ bắt đầu mới.")})
-    end = LocalDateTimeField(label=_lazy("Kết thúc mới"), error_messages={"required": _lazy("Chọn giờ kết thúc mới.")})
-    scope = forms.ChoiceField(label=_lazy("Áp dụng cho"), choices=SCOPES, widget=forms.RadioSelect, initial=Scope.OCCURRENCE)
-    reason = forms.CharField(label=_lazy("Lý do"), required=False, max_length=2000,
+    start = LocalDateTimeField(label=gettext_lazy("Bắt đầu mới"), error_messages={"required": gettext_lazy("Chọn giờ bắt đầu mới.")})
+    end = LocalDateTimeField(label=gettext_lazy("Kết thúc mới"), error_messages={"required": gettext_lazy("Chọn giờ kết thúc mới.")})
+    scope = forms.ChoiceField(label=gettext_lazy("Áp dụng cho"), choices=SCOPES, widget=forms.RadioSelect, initial=Scope.OCCURRENCE)
+    reason = forms.CharField(label=gettext_lazy("Lý do"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, recurring: bool, now: datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
         if not recurring:
-            self.fields["scope"].choices = [(Scope.ALL, _lazy("Cuộc họp này"))]
+            self.fields["scope"].choices = [(Scope.ALL, gettext_lazy("Cuộc họp này"))]
             self.fields["scope"].initial = Scope.ALL
 
     def clean(self) -> dict[str, Any]:
@@ -459,14 +459,14 @@ class MoveForm(forms.Form):
 class CancelForm(forms.Form):
     version = forms.CharField(widget=forms.HiddenInput, required=False)
     occurrence = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    scope = forms.ChoiceField(label=_lazy("Hủy"), choices=SCOPES, widget=forms.RadioSelect, initial=Scope.OCCURRENCE)
-    reason = forms.CharField(label=_lazy("Lý do hủy"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             error_messages={"required": _lazy("Ghi lý do hủy: người được mời sẽ đọc lý do này.")})
+    scope = forms.ChoiceField(label=gettext_lazy("Hủy"), choices=SCOPES, widget=forms.RadioSelect, initial=Scope.OCCURRENCE)
+    reason = forms.CharField(label=gettext_lazy("Lý do hủy"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": gettext_lazy("Ghi lý do hủy: người được mời sẽ đọc lý do này.")})
 
     def __init__(self, *args: Any, recurring: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not recurring:
-            self.fields["scope"].choices = [(Scope.ALL, _lazy("Cuộc họp này"))]
+            self.fields["scope"].choices = [(Scope.ALL, gettext_lazy("Cuộc họp này"))]
             self.fields["scope"].initial = Scope.ALL
 
 

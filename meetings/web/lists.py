@@ -14,14 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from meetings.formatting import vn_datetime
 from meetings.models import Meeting, MeetingRoom, Membership, Occurrence, Unit
 from meetings.permissions import unit_ids
 
-TABS = [("upcoming", _lazy("Sắp tới")), ("past", _lazy("Đã qua")), ("drafts", _lazy("Nháp")),
-        ("waiting", _lazy("Chờ duyệt phòng")), ("mine", _lazy("Tôi tổ chức"))]
+TABS = [("upcoming", gettext_lazy("Sắp tới")), ("past", gettext_lazy("Đã qua")), ("drafts", gettext_lazy("Nháp")),
+        ("waiting", gettext_lazy("Chờ duyệt phòng")), ("mine", gettext_lazy("Tôi tổ chức"))]
 PAGE_SIZE = 50
 
 

@@ -94,3 +94,21 @@ def test_catalogues_compile_cleanly():
     for po in [*ROOT.glob("locale/*/LC_MESSAGES/*.po"), *ROOT.glob("config/vendor_locale/*/LC_MESSAGES/django.po")]:
         result = subprocess.run(["msgfmt", "--check-format", "--check-domain", "-o", "/dev/null", str(po)], capture_output=True, text=True)
         assert result.returncode == 0 and "plural" not in result.stderr, result.stderr
+
+
+def test_translation_functions_keep_names_makemessages_extracts():
+    """makemessages only finds strings wrapped in the names xgettext is told about (`_`,
+    `gettext`, `gettext_lazy`, …): an alias such as `gettext_lazy as _lazy` silently keeps
+    its strings out of every catalogue, so English readers would see Vietnamese."""
+    import re
+
+    pattern = re.compile(r"from django\.utils\.translation import .*\b(\w*gettext\w*) as (\w+)")
+    odd = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if any(p in SKIP_DIRS or p.endswith(".egg-info") for p in rel.parts):
+            continue
+        for match in pattern.finditer(path.read_text(encoding="utf-8")):
+            if match.group(2) != "_":
+                odd.append(f"{rel}: {match.group(1)} as {match.group(2)}")
+    assert odd == [], odd
