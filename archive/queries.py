@@ -19,6 +19,7 @@ from archive.models import IssuedDocument, SearchEntry
 from archive.text import QueryError, parse_query, snippet
 from meetings import audit
 from meetings.models import Meeting
+from meetings.widgets import FastSelect
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -37,12 +38,12 @@ STATUS_CHOICES = [
 class ArchiveFilterForm(forms.Form):
     q = forms.CharField(label=_("Tìm kiếm"), required=False, max_length=20000,
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("ví dụ: họp giao ban")}))
-    unit = forms.TypedChoiceField(label=_("Đơn vị"), coerce=int, required=False, empty_value=None)
-    chair = forms.TypedChoiceField(label=_("Chủ trì"), coerce=int, required=False, empty_value=None)
+    unit = forms.TypedChoiceField(label=_("Đơn vị"), coerce=int, required=False, empty_value=None, widget=FastSelect)
+    chair = forms.TypedChoiceField(label=_("Chủ trì"), coerce=int, required=False, empty_value=None, widget=FastSelect)
     date_from = forms.DateField(label=_("Từ ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("Đến ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    status = forms.ChoiceField(label=_("Tình trạng"), choices=STATUS_CHOICES, required=False)
-    sensitivity = forms.ChoiceField(label=_("Độ mật"), required=False,
+    status = forms.ChoiceField(label=_("Tình trạng"), choices=STATUS_CHOICES, required=False, widget=FastSelect)
+    sensitivity = forms.ChoiceField(label=_("Độ mật"), required=False, widget=FastSelect,
                                     choices=[("", _("Tất cả")), *Meeting.Sensitivity.choices])
 
     def __init__(self, *args: Any, units: list[tuple[int, str]] = (), chairs: list[tuple[int, str]] = (),
