@@ -17,7 +17,7 @@ ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_session():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -25,16 +25,32 @@ def browser():
     # Playwright's sync API keeps an event loop running in this thread, which makes Django
     # refuse ORM calls from the test body; the test itself is plain synchronous code.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    profile = tempfile.mkdtemp(prefix="quorum-chromium-")
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=ARGS, headless=True, locale="vi-VN",
-            timezone_id="Asia/Ho_Chi_Minh",
-        )
-        yield context
-        context.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    profile = tempfile.mkdtemp(prefix="quorum-chromium-")
+    context = playwright_session.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=ARGS, headless=True, locale="vi-VN",
+        timezone_id="Asia/Ho_Chi_Minh",
+    )
+    yield context
+    context.close()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def own_browser(playwright_session):
+    """A browser context of the test's own, for what must not leak into the shared one: a
+    fake clock (`page.clock` belongs to the context, and a paused clock would stop every
+    later page's timers, htmx's included)."""
+    chromium = playwright_session.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    context = chromium.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    yield context
+    context.close()
+    chromium.close()
 
 
 @pytest.fixture

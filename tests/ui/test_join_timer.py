@@ -36,12 +36,12 @@ def _login(browser, live_server, user) -> None:
 
 
 @pytest.mark.parametrize("where", ["my_meetings", "meeting_page"])
-def test_join_button_opens_at_t_minus_15_and_closes_at_the_end_without_reload(org, live_server, browser, where):
+def test_join_button_opens_at_t_minus_15_and_closes_at_the_end_without_reload(org, live_server, own_browser, where):
     from playwright.sync_api import expect
 
     meeting = _online_in_20_minutes(org)
-    _login(browser, live_server, org.member)
-    page = browser.new_page()
+    _login(own_browser, live_server, org.member)
+    page = own_browser.new_page()
     try:
         page.clock.install(time=timezone.now())
         page.goto(live_server.url + ("/me/" if where == "my_meetings" else f"/meetings/{meeting.uid}/"))
