@@ -22,6 +22,28 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("quorum_request
 _STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "request_id"}
 
 
+def logging_config(fmt: str, level: str, *, access_log: bool) -> dict:
+    """settings.LOGGING: one console handler that tags records with the request id and masks
+    personal data (issue 12), written as JSON lines (`fmt="json"`) or text."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "config.logs.RequestIdFilter"},
+                    "personal_data": {"()": "config.redact.RedactPersonalDataFilter"}},
+        "formatters": {
+            "json": {"()": "config.logs.JsonFormatter"},
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": fmt,
+                        "filters": ["request_id", "personal_data"]},
+        },
+        "root": {"handlers": ["console"], "level": level},
+        # One line per request (method, path, status, duration_ms, user_id): ACCESS_LOG=1.
+        "loggers": {"quorum.request": {"level": "INFO" if access_log else "WARNING"}},
+    }
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()

@@ -15,6 +15,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "quorum-dev-only-insecure-key"  # noqa: S105 - refused in production below
 
@@ -570,24 +572,8 @@ MIDDLEWARE[:0] = ["config.middleware.RequestIdMiddleware", "config.middleware.No
                   "config.middleware.DatabaseUnavailableMiddleware"]
 # LOG_FORMAT=json (default in production mode) writes one JSON object per line with request_id.
 LOG_FORMAT = os.getenv("LOG_FORMAT", "text" if (EMBEDDED or TESTING) else "json")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"},
-                # E-mail addresses and phone numbers never reach the logs (issue 12).
-                "personal_data": {"()": "config.redact.RedactPersonalDataFilter"}},
-    "formatters": {
-        "json": {"()": "config.logs.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                    "filters": ["request_id", "personal_data"]},
-    },
-    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
-    # One line per request (method, path, status, duration_ms, user_id): ACCESS_LOG=1.
-    "loggers": {"quorum.request": {"level": "INFO" if envbool("ACCESS_LOG", "false") else "WARNING"}},
-}
+LOGGING = logging_config(LOG_FORMAT, os.getenv("LOG_LEVEL", "WARNING"),
+                         access_log=envbool("ACCESS_LOG", "false"))
 # /metrics: with METRICS_TOKEN set, Prometheus sends `Authorization: Bearer <METRICS_TOKEN>`
 # (scrape_configs: authorization: {credentials_file: …}); unset, only this machine may read it.
 METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
