@@ -239,9 +239,7 @@ def main() -> None:
     else:
         bench_url = create_database(url, name)
     setup_django(bench_url)  # migrates: a kept database gets this checkout's migrations
-    from django.core.management import call_command
 
-    call_command("createcachetable")  # without REDIS_URL the cache is a database table
     print(f"load average before: {load()}")
     if not args.reuse:
         t = time.perf_counter()

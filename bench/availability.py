@@ -99,6 +99,7 @@ def setup_django(bench_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # without REDIS_URL the cache is a database table
 
 
 def _copy(cursor, model, rows: list[dict]) -> None:

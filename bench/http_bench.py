@@ -7,7 +7,6 @@ import argparse
 import http.client
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -125,9 +124,11 @@ class CpuMeter:
 
 
 class Client:
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str, session: str | None = None) -> None:
         self.port = port
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if session:  # a browser's session instead of a token (the HTML pages)
+            self.headers = {"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https"}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def get(self, path: str) -> tuple[int, bytes]:
@@ -169,8 +170,9 @@ def avail_path(q: tuple[datetime, datetime, int]) -> str:
     return f"/api/v1/availability/?start={quote(start.isoformat())}&end={quote(end.isoformat())}&people={people}"
 
 
-def one_client(port: int, token: str, paths: list[str], warm: int = 10) -> tuple[list[float], list[bytes], list[int]]:
-    c = Client(port, token)
+def one_client(port: int, token: str, paths: list[str], warm: int = 10,
+               session: str | None = None) -> tuple[list[float], list[bytes], list[int]]:
+    c = Client(port, token, session)
     times, bodies, bad = [], [], []
     for i, path in enumerate(paths[:warm] + paths):
         t = time.perf_counter()
@@ -322,7 +324,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], help="K=V for the servers' environment")
     parser.add_argument("--answers", type=Path, help="store availability answers here, or compare with them")
     parser.add_argument("--label", default="")
-    parser.add_argument("--only", default="avail,list,calendar,ics,rps,book",
+    parser.add_argument("--only", default="avail,list,calendar,ics,mine,rps,book",
                         help="phases to run, comma-separated (default: all)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto",
                         help="the req/s phase's client: wrk if installed (auto), or Python threads")
@@ -351,6 +353,15 @@ def main() -> None:
     _, token = ApiToken.issue(secretary, "bench-http")
     room = Room.objects.filter(unit=unit).order_by("name").first()
     _, feed = FeedToken.issue(secretary, FeedToken.Kind.ROOM, room=room)
+    # My meetings is a page: a member of the unit (on about 190 weekly series, 5,000 sittings)
+    # with a session made here (same secret key as the servers, sessions in the database).
+    from django.test import Client as BrowserClient
+
+    member = data["users"][unit.pk][0]
+    browser = BrowserClient()
+    browser.force_login(member)
+    session = browser.cookies["sessionid"].value
+    _, personal_feed = FeedToken.issue(member, FeedToken.Kind.PERSONAL)
     qs = questions(data, args.queries, args.weeks)
     week = data["first_monday"] + timedelta(weeks=2)
     cal_from = datetime.combine(week, datetime.min.time(), ba.TZ)
@@ -371,7 +382,7 @@ def main() -> None:
     connections.close_all()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": bench_url, "DEBUG": "false", "SECURE_SSL_REDIRECT": "false",
-           "SECRET_KEY": secrets.token_urlsafe(50), "PGAPPNAME": APP_NAME, "HUEY_NAME": APP_NAME,
+           "SECRET_KEY": os.environ["SECRET_KEY"], "PGAPPNAME": APP_NAME, "HUEY_NAME": APP_NAME,
            "CACHE_PREFIX": APP_NAME, "LOG_LEVEL": "ERROR", "HUEY_IMMEDIATE": "false"}
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -406,11 +417,13 @@ def main() -> None:
                     print(f"answers stored in {args.answers}")
         for key, label, path in (("list", "meeting list (limit 50)", "/api/v1/meetings/?limit=50"),
                                  ("calendar", "calendar API, one week", cal),
-                                 ("ics", "room ICS feed", f"/feeds/{feed}.ics")):
+                                 ("ics", "room ICS feed", f"/feeds/{feed}.ics"),
+                                 ("mine", "My meetings page (/me/)", "/me/"),
+                                 ("ics", "personal ICS feed", f"/feeds/{personal_feed}.ics")):
             if key in only:
                 load = ba.loadavg()
                 before = meter.sample()
-                t, _b, bad = one_client(server.port, token, [path] * 100)
+                t, _b, bad = one_client(server.port, token, [path] * 100, session=session if key == "mine" else None)
                 cpu[label] = meter.spent(before, meter.sample()) * 1000 / (len(t) + 10)
                 out[label] = (t, bad, load)
         if "rps" in only:
@@ -457,7 +470,8 @@ def main() -> None:
         print(f"| availability, 1 client, p50 / p95 (load {load}) | {_pct(times, 50):.1f} / {_pct(times, 95):.1f} ms"
               f"{f' ({len(bad)} non-200)' if bad else ''} |")
         print(f"| SQL floor of the same questions, p50 / p95 | {_pct(floor, 50):.1f} / {_pct(floor, 95):.1f} ms |")
-    for label in ("meeting list (limit 50)", "calendar API, one week", "room ICS feed"):
+    for label in ("meeting list (limit 50)", "calendar API, one week", "room ICS feed", "My meetings page (/me/)",
+                  "personal ICS feed"):
         if label in out:
             t, bad, load = out[label]
             print(f"| {label}, 1 client, p50 / p95 (load {load}) | {_pct(t, 50):.1f} / {_pct(t, 95):.1f} ms"

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from meetings.models import Attendee, Booking, Meeting, Occurrence
+from meetings.models.meetings import InIds
 
 JOIN_EARLY = timedelta(minutes=15)  # the Join button opens this long before the start
 # Phones first: a short list per section, with links to the next pages.
@@ -104,10 +105,12 @@ def _mine(user: Any) -> QuerySet[Occurrence]:
     # The person's meetings as one UNION of two indexed lookups (invitation rows; meetings
     # they chair), so that their sittings are found through the (meeting, start) index; an
     # OR of the two made PostgreSQL read every sitting in the database (400 ms at 208,000).
+    # As an id array (InIds), PostgreSQL probes the index per meeting; as `IN (union)` it
+    # read every meeting to hash them (2 ms a query at 9,000 meetings).
     invited = Attendee.objects.filter(user=user, is_active=True).values("meeting_id").order_by()
     chaired = Meeting.objects.filter(chair=user).values("pk").order_by()
     return (
-        Occurrence.objects.filter(meeting__in=invited.union(chaired, all=True), in_series=True)
+        Occurrence.objects.filter(InIds(F("meeting_id"), invited, chaired), in_series=True)
         .exclude(meeting__status=Meeting.Status.DRAFT)
         .select_related("meeting__organizing_unit", "minutes")
     )

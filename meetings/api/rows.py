@@ -21,8 +21,10 @@ from meetings.models import Booking, Meeting, MeetingRoom, Occurrence
 LIVE = (Booking.Status.CONFIRMED, Booking.Status.REQUESTED)
 
 
-def _iso(value: datetime) -> str:
-    return timezone.localtime(value).isoformat()
+def _iso(value: datetime, tz: Any = None) -> str:
+    """ISO 8601 in the current time zone (`tz`, looked up once per list by the callers:
+    the lookup costs more than the conversion)."""
+    return value.astimezone(tz or timezone.get_current_timezone()).isoformat()
 
 
 MEETING_FIELDS = (
@@ -63,11 +65,12 @@ def meetings_json(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
             .values_list("meeting_id", "room_id", "room__name", "room__unit__code", "expected_attendees")
         ):
             rooms.setdefault(meeting_id, []).append({"room": room_id, "name": name, "unit": unit, "expected": expected})
+    tz = timezone.get_current_timezone()
     return [
         {
             "uid": str(uid), "title": title, "organizing_unit": unit, "chair": chair,
-            "chair_name": chair_name if chair is not None else None, "start": _iso(start), "end": _iso(end),
-            "rrule": rrule, "mode": mode, "status": status, "sensitivity": sensitivity, "is_urgent": is_urgent,
+            "chair_name": chair_name if chair is not None else None, "start": _iso(start, tz),
+            "end": _iso(end, tz), "rrule": rrule, "mode": mode, "status": status, "sensitivity": sensitivity, "is_urgent": is_urgent,
             "urgent_reason": urgent_reason, "sequence": sequence, "online_provider": online_provider,
             "rooms": rooms.get(pk, []),
         }
@@ -88,11 +91,12 @@ def calendar_json(occurrences: QuerySet[Occurrence]) -> list[dict[str, Any]]:
     )
     result: list[dict[str, Any]] = []
     entry: dict[str, Any] = {}
+    tz = timezone.get_current_timezone()
     for pk, uid, title, unit, mode, recurrence_id, start, end, status, room in rows:
         if entry.get("id") != pk:
             entry = {"id": pk, "meeting": str(uid), "title": title, "organizing_unit": unit, "mode": mode,
-                     "recurrence_id": _iso(recurrence_id), "start": _iso(start), "end": _iso(end), "status": status,
-                     "rooms": []}
+                     "recurrence_id": _iso(recurrence_id, tz), "start": _iso(start, tz), "end": _iso(end, tz),
+                     "status": status, "rooms": []}
             result.append(entry)
         if room is not None:
             entry["rooms"].append(room)
