@@ -7,12 +7,14 @@ rows and the people they sent in their place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from meetings.models import Attendee, Booking, Meeting, Occurrence
@@ -24,6 +26,23 @@ UPCOMING_PAGE = 20
 PAST_PAGE = 10
 
 
+_MARK = 987654321
+
+
+@functools.cache
+def _route(name: str, prefix: str) -> tuple[str, str]:
+    url = reverse(name, args=[_MARK])
+    head, _, tail = url.partition(str(_MARK))
+    return head, tail
+
+
+def _url(name: str, pk: int) -> str:
+    """reverse(name, args=[pk]) for a route with one <int:…>: resolved once per route (a
+    page of 30 cards reversed ~150 URLs, a tenth of its rendering time)."""
+    head, tail = _route(name, get_script_prefix())
+    return f"{head}{int(pk)}{tail}"
+
+
 @dataclass
 class Card:
     """One sitting on the page, and what the person may do with it now."""
@@ -33,64 +52,76 @@ class Card:
     delegate: Attendee | None = None
     now: datetime = field(default_factory=timezone.now)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """The sitting's id as text, for element ids (rendered many times per card)."""
         return str(self.occurrence.pk)
 
-    @property
+    @functools.cached_property
     def meeting(self) -> Meeting:
         return self.occurrence.meeting
 
-    @property
+    @functools.cached_property
     def cancelled(self) -> bool:
         return self.occurrence.is_cancelled or self.meeting.status == Meeting.Status.CANCELLED
 
-    @property
+    @functools.cached_property
     def past(self) -> bool:
         return self.occurrence.end <= self.now
 
-    @property
+    @functools.cached_property
     def delegated(self) -> bool:
         return self.attendee is not None and self.attendee.rsvp == Attendee.Rsvp.DELEGATED
 
-    @property
+    @functools.cached_property
     def can_answer(self) -> bool:
         return self.attendee is not None and not self.cancelled and not self.past and not self.delegated
 
-    @property
+    @functools.cached_property
     def can_delegate(self) -> bool:
         return self.can_answer and self.attendee is not None and self.attendee.unit_id is not None
 
-    @property
+    @functools.cached_property
     def online(self) -> bool:
         return self.meeting.is_online
 
-    @property
+    @functools.cached_property
     def join_opens_at(self) -> datetime:
         return self.occurrence.start - JOIN_EARLY
 
-    @property
+    @functools.cached_property
     def join_open(self) -> bool:
         return (self.online and not self.cancelled and self.attendee is not None and self.attendee.is_active
                 and not self.delegated and self.join_opens_at <= self.now < self.occurrence.end)
 
-    @property
+    @functools.cached_property
     def show_join(self) -> bool:
         return self.online and not self.cancelled and not self.past and self.attendee is not None and not self.delegated
 
-    @property
+    @functools.cached_property
     def rooms(self) -> list[Booking]:
         return list(self.occurrence.bookings.all())
 
-    @property
+    @functools.cached_property
     def minutes(self) -> Any:
         try:
             return self.occurrence.minutes
         except Occurrence.minutes.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
             return None
 
-    @property
+    @functools.cached_property
+    def answer_url(self) -> str:
+        return _url("my_meetings_answer", self.attendee.pk) if self.attendee else ""
+
+    @functools.cached_property
+    def delegate_url(self) -> str:
+        return _url("my_meetings_delegate", self.attendee.pk) if self.attendee else ""
+
+    @functools.cached_property
+    def minutes_url(self) -> str:
+        return _url("minutes:page", self.occurrence.pk)
+
+    @functools.cached_property
     def minutes_state(self) -> str:
         """"issued", "live" (being written) or "" (nothing to open yet)."""
         minutes = self.minutes
