@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from archive import permissions, queries
-from config.sqlplans import with_custom_plans
 from meetings.api.views import AuditedMixin, parse_bound
 
 PAGE_SIZE = 20
@@ -58,7 +57,6 @@ class ArchiveSearchView(AuditedMixin, APIView):
         OpenApiParameter("to", str), OpenApiParameter("status", str), OpenApiParameter("sensitivity", str),
         OpenApiParameter("page", int),
     ])
-    @with_custom_plans  # as the page: the best plan depends on the words, unit and period
     def get(self, request: Request) -> Response:
         user = request.user
         if not permissions.can_use_archive(user):

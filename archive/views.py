@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from archive import permissions, queries, signing
 from archive import render as documents
 from archive.models import DocumentFile, IssuedDocument
-from config.sqlplans import with_custom_plans
 from meetings import audit
 from minutes import workflow
 from minutes.documents import MinutesError
@@ -30,7 +29,6 @@ PAGE_SIZE = 20
 
 @login_required
 @require_GET
-@with_custom_plans  # the best plan depends on the words, unit and period searched
 def archive_index(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not permissions.can_use_archive(user):

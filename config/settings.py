@@ -139,11 +139,12 @@ if os.getenv("DATABASE_URL"):
         "TEST_DATABASE_NAME", "test_quorum"
     )
     if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.getenv("DATABASE_PREPARED", "1") == "1":
-        # Server-side parameters and prepared statements: PostgreSQL parses and plans the
-        # booking and availability statements once per connection instead of on every call
-        # (a third of the database CPU of a booking). DATABASE_PREPARED=0 turns it off,
-        # e.g. behind PgBouncer in transaction mode.
-        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+        # Server-side parameters; prepared statements only in the booking and availability
+        # views (config/sqlplans.py): PostgreSQL parses and plans their statements once per
+        # connection (a third of the database CPU of a booking), while the reads are planned
+        # for their values. DATABASE_PREPARED=0 turns both off, e.g. behind PgBouncer.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=None)
+        QUORUM_PREPARE_THRESHOLD: int | None = 5
 else:
     DATABASES = {
         "default": {
@@ -408,6 +409,7 @@ if IS_POSTGRES:
     if DATABASE_PGBOUNCER:
         _db["DISABLE_SERVER_SIDE_CURSORS"] = True  # .iterator() without named cursors
         _db["OPTIONS"].update(server_side_binding=False, prepare_threshold=None)
+        QUORUM_PREPARE_THRESHOLD = None
 # orjson renders API answers several times faster than the json module (same bytes).
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "meetings.api.renderers.ORJSONRenderer",

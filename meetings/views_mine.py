@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.sqlplans import with_custom_plans
 from integrations.calendar import answers, personal
 from meetings import mine
 from meetings.actions import ActionError, Forbidden
@@ -27,7 +26,6 @@ def _page_number(request: HttpRequest, key: str = "past") -> int:
 
 @login_required
 @require_GET
-@with_custom_plans
 def my_meetings(request: HttpRequest) -> HttpResponse:
     page = mine.page_for(request.user, past_page=_page_number(request), ahead_page=_page_number(request, "ahead"))
     return render(request, "meetings/my_meetings.html", {"page": page, "feed": personal.current(request.user)})

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.sqlplans import with_custom_plans
+from config.sqlplans import with_prepared_plans
 from meetings import actions, audit, availability
 from meetings.api import rows
 from meetings.api import serializers as s
@@ -154,7 +154,6 @@ class MeetingListView(AuditedMixin, APIView):
             *_LIMITS,
         ],
     )
-    @with_custom_plans
     def get(self, request: Request) -> Response:
         qs = _meeting_list_queryset(request.user)
         start, end = _parse_range(request)
@@ -183,6 +182,7 @@ class MeetingListView(AuditedMixin, APIView):
         return self._paginator
 
     @extend_schema(request=s.MeetingWriteSerializer, responses={201: s.MeetingDetailSerializer})
+    @with_prepared_plans  # the booking's short statements, run thousands of times a day
     def post(self, request: Request) -> Response:
         ser = s.MeetingWriteSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -277,7 +277,6 @@ class CalendarView(APIView):
         parameters=[OpenApiParameter("from", datetime, required=True), OpenApiParameter("to", datetime, required=True),
                     OpenApiParameter("unit", str)],
     )
-    @with_custom_plans
     def get(self, request: Request) -> Response:
         start, end = _parse_range(request)
         if start is None or end is None:
@@ -364,6 +363,7 @@ _AVAILABILITY = inline_serializer("Availability", {
 
 class AvailabilityView(APIView):
     @extend_schema(parameters=[s.AvailabilityQuerySerializer], responses=_AVAILABILITY)
+    @with_prepared_plans  # the finder's statement: the request users run most
     def get(self, request: Request) -> Response:
         ser = s.AvailabilityQuerySerializer(data=request.query_params)
         ser.is_valid(raise_exception=True)

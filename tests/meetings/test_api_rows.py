@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Prefetch
 
 from accounts.models import ApiToken
-from config.sqlplans import custom_plans
+from config.sqlplans import custom_plans, prepared_plans
 from meetings import actions
 from meetings.actions import Scope
 from meetings.api import rows
@@ -125,26 +125,53 @@ def test_meeting_list_and_calendar_query_counts_are_pinned(org, varied, api, dja
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
-def test_read_lists_run_unprepared_so_postgresql_plans_them_for_their_values(db):
+def test_statements_are_unprepared_except_in_the_hot_views_that_opt_in(db, settings):
     """Prepared, a statement may get a generic plan made without its values (a week's calendar:
-    300-400 ms instead of 6 at 208,000 sittings); inside custom_plans() nothing is prepared."""
+    300-400 ms instead of 6 at 208,000 sittings): by default nothing is prepared; inside
+    prepared_plans() (the booking and availability views) a statement run often is."""
     connection.ensure_connection()
-    outside = connection.connection.prepare_threshold
 
     def prepared(marker: str) -> int:
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{marker}%"])
             return cur.fetchone()[0]
 
+    assert connection.connection.prepare_threshold is None
+    for _ in range(10):
+        with connection.cursor() as cur:
+            cur.execute("SELECT %s::int /* plans-default */", [1])
+    assert prepared("plans-default") == 0
+    threshold = getattr(settings, "QUORUM_PREPARE_THRESHOLD", None)
+    with prepared_plans():
+        assert connection.connection.prepare_threshold == threshold
+        for _ in range((threshold or 0) + 2):
+            with connection.cursor() as cur:
+                cur.execute("SELECT %s::int /* plans-hot */", [1])
+    assert connection.connection.prepare_threshold is None
+    assert prepared("plans-hot") == (1 if threshold is not None else 0)
     with custom_plans():
-        for _ in range(10):
-            with connection.cursor() as cur:
-                cur.execute("SELECT %s::int /* custom-plans-inside */", [1])
         assert connection.connection.prepare_threshold is None
-    assert prepared("custom-plans-inside") == 0
-    assert connection.connection.prepare_threshold == outside
-    if outside is not None:  # the settings prepare statements: outside, they are
-        for _ in range(outside + 2):
-            with connection.cursor() as cur:
-                cur.execute("SELECT %s::int /* custom-plans-outside */", [1])
-        assert prepared("custom-plans-outside") == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+@pytest.mark.parametrize(("path", "expected"), [("/api/v1/availability/", "hot"), ("/api/v1/meetings/", "read"),
+                                                ("/api/v1/calendar/", "read")])
+def test_only_the_finder_and_the_booking_run_prepared(org, api, monkeypatch, settings, path, expected):
+    from meetings import availability
+
+    seen = []
+    spy_on = {"/api/v1/availability/": (availability, "find"), "/api/v1/meetings/": (rows, "meetings_json"),
+              "/api/v1/calendar/": (rows, "calendar_json")}[path]
+    real = getattr(*spy_on)
+
+    def spy(*args, **kwargs):
+        seen.append(connection.connection.prepare_threshold)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(*spy_on, spy)
+    day = at(working_day(5), 9)
+    params = {"start": day.isoformat(), "end": (day + timedelta(hours=1)).isoformat(), "people": 5,
+              "from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
+    assert api(org.secretary).get(path, params).status_code == 200
+    threshold = getattr(settings, "QUORUM_PREPARE_THRESHOLD", None)
+    assert seen == [threshold if expected == "hot" else None]
