@@ -121,6 +121,20 @@ def test_make_serve_topology(served):
     status, headers, _b = get(url + "/api/v1/meetings/")  # 401/403: still never cached
     assert status in (401, 403) and headers["Cache-Control"] == "no-store" and headers["Pragma"] == "no-cache"
 
+    # Secret link tokens never reach nginx's access log (nor Django's).
+    secrets_in_paths = ["/j/JOINSECRET123", "/feeds/FEEDSECRET456.ics", "/invitations/answer/ANSWERSECRET789/?r=yes"]
+    for path in secrets_in_paths:
+        get(url + path)
+    get(url + "/healthz?after-secrets")
+    access = run / "nginx-access.log"
+    os.kill(int((run / "nginx.pid").read_text()), signal.SIGUSR1)  # reopen: flushes the log buffer
+    deadline = time.monotonic() + 30
+    while "after-secrets" not in (text := access.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the flushed file, not timing anything
+    assert '"GET /j/*** HTTP/1.1"' in text and '"GET /feeds/*** HTTP/1.1"' in text
+    assert '"GET /invitations/answer/***/?r=yes HTTP/1.1"' in text
+    assert not any(secret in text for secret in ("JOINSECRET123", "FEEDSECRET456", "ANSWERSECRET789"))
+
     huey_logs = [(run / f"huey-{i}.log").read_text() for i in (1, 2)]
     assert [("Periodic tasks are enabled" in log) for log in huey_logs] == [True, False]
     assert all("Periodic tasks are disabled" in log for log in huey_logs[1:])
