@@ -105,7 +105,8 @@ class InIds(models.Expression):
     def __init__(self, lhs: Any, *querysets: Any) -> None:
         super().__init__()
         self.lhs = lhs
-        self.subqueries = [models.Subquery(q.order_by()) for q in querysets]
+        # A slice keeps its order (a page: ORDER BY … LIMIT); otherwise order is noise.
+        self.subqueries = [models.Subquery(q if q.query.is_sliced else q.order_by()) for q in querysets]
 
     def get_source_expressions(self) -> list[Any]:
         return [self.lhs, *self.subqueries]

@@ -42,6 +42,35 @@ def test_lists_today_upcoming_and_past_with_place_and_mode(org, member_client):
     assert "Không mời tôi" not in html
 
 
+def test_drafts_are_left_out_chaired_meetings_shown_cancelled_ones_kept_out_of_the_past_and_pages_follow(org):
+    """The rules the page's id-array queries must keep (meetings.mine._mine)."""
+    from meetings import mine
+
+    now = timezone.now()
+    draft = sitting(org, now + timedelta(days=2), people=[org.member], title="Bản nháp")
+    Meeting.objects.filter(pk=draft.meeting_id).update(status=Meeting.Status.DRAFT)
+    chaired = sitting(org, now + timedelta(days=2, hours=1), people=[], title="Tôi chủ trì")
+    Meeting.objects.filter(pk=chaired.meeting_id).update(chair=org.member)
+    gone = sitting(org, now - timedelta(days=2), people=[org.member], title="Đã hủy cả cuộc")
+    Meeting.objects.filter(pk=gone.meeting_id).update(status=Meeting.Status.CANCELLED)
+    declined = sitting(org, now + timedelta(days=2, hours=2), people=[org.member], title="Không còn mời")
+    Attendee.objects.filter(meeting_id=declined.meeting_id).update(is_active=False)
+    ahead = [sitting(org, now + timedelta(days=3 + i), people=[org.member], title=f"Họp {i:02}") for i in range(25)]
+    past = [sitting(org, now - timedelta(days=3 + i), people=[org.member], title=f"Đã họp {i:02}") for i in range(12)]
+
+    first = mine.page_for(org.member)
+    titles = [c.occurrence.meeting.title for c in first.upcoming]
+    assert titles[0] == "Tôi chủ trì" and titles[1:] == [f"Họp {i:02}" for i in range(mine.UPCOMING_PAGE - 1)]
+    assert first.more_upcoming and first.today == []
+    assert [c.occurrence.pk for c in first.past] == [o.pk for o in past[: mine.PAST_PAGE]] and first.more_past
+    second = mine.page_for(org.member, ahead_page=2, past_page=2)
+    assert [c.occurrence.pk for c in second.upcoming] == [o.pk for o in ahead[mine.UPCOMING_PAGE - 1:]]
+    assert not second.more_upcoming
+    assert [c.occurrence.pk for c in second.past] == [o.pk for o in past[mine.PAST_PAGE:]] and not second.more_past
+    shown = {c.occurrence.pk for page in (first, second) for c in page.today + page.upcoming + page.past}
+    assert draft.pk not in shown and gone.pk not in shown and declined.pk not in shown
+
+
 def test_query_count_does_not_grow_with_meetings(org, member_client, django_assert_num_queries):
     now = timezone.now()
 
