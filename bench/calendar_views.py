@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.availability import _pct, create_database, drop_database, loadavg  # noqa: E402
+from bench.availability import _pct, create_database, drop_database, loadavg, page_client  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -64,6 +64,7 @@ def setup(args: argparse.Namespace) -> tuple[str, str | None]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # without REDIS_URL the cache is a database table
     return kind, name
 
 
@@ -184,15 +185,13 @@ def main() -> None:
     args = parser.parse_args()
     kind, name = setup(args)
     try:
-        from django.test import Client
 
         monday = date.today() + timedelta(days=28 - date.today().weekday())
         print(f"[{kind}] seeding… load {loadavg()}", flush=True)
         t = time.perf_counter()
         data = seed(args, monday)
         print(f"seeded {data['meetings']:,} meetings (1,000 in the unit's week) in {time.perf_counter() - t:.0f} s", flush=True)
-        client = Client()
-        client.force_login(data["secretary"])
+        client = page_client(data["secretary"])
         empty = monday + timedelta(days=70)
         pages = {
             "unit week view": f"/calendar/?view=week&d={monday:%Y-%m-%d}",
