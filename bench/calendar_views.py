@@ -40,7 +40,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.availability import _pct, create_database, drop_database, loadavg, page_client  # noqa: E402
+from bench.availability import _pct, create_database, drop_database, loadavg  # noqa: E402
+from bench.clients import page_client  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -34,10 +34,10 @@ from bench.availability import (  # noqa: E402 - after the path set-up
     drop_database,
     load_data,
     loadavg,
-    page_client,
     seed,
     setup_django,
 )
+from bench.clients import page_client  # noqa: E402 - after the path set-up
 
 TARGET_PAGE_MS = 80.0
 TARGET_FINDER_MS = 50.0
