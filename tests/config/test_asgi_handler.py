@@ -7,6 +7,7 @@ import asyncio
 import threading
 
 from config.asgi_handler import QuorumASGIHandler, RequestThreads
+from tests.asyncrun import run_in_own_loop
 
 
 def _scope(path: str) -> dict:
@@ -53,7 +54,7 @@ def test_sequential_requests_reuse_one_thread_and_concurrent_ones_get_their_own(
         release.set()
         return [*statuses, await first, await second]
 
-    assert asyncio.run(run()) == [200, 200, 200, 200]
+    assert run_in_own_loop(run()) == [200, 200, 200, 200]
     assert threads[0] == threads[1]  # given back, then lent again: no thread started per request
     assert threads[2] != threads[3]  # one request at a time per thread
     assert threading.get_ident() not in threads

@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from tests.asyncrun import run_in_own_loop
+
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the Redis cache needs REDIS_URL")
 
 
@@ -81,5 +83,5 @@ def test_two_asgi_request_contexts_use_the_same_redis_client():
     async def two() -> list[object]:
         return [await asyncio.create_task(one_request()), await asyncio.create_task(one_request())]
 
-    first, second = asyncio.run(two())
+    first, second = run_in_own_loop(two())
     assert first is second

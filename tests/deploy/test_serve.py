@@ -21,6 +21,8 @@ import pytest
 import websockets
 from django.conf import settings
 
+from tests.asyncrun import run_in_own_loop
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
@@ -109,7 +111,7 @@ def test_make_serve_topology(served):
                 await asyncio.wait_for(ws.recv(), 10)
             return closed.value.rcvd.code
 
-    assert asyncio.run(websocket_through_nginx()) == 4401  # upgraded, then refused: not logged in
+    assert run_in_own_loop(websocket_through_nginx()) == 4401  # upgraded, then refused: not logged in
 
     # Prometheus through nginx: Django asks for the bearer token (METRICS_TOKEN), even on loopback.
     status, headers, body = get(url + "/metrics")
