@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
@@ -196,17 +195,11 @@ def page_for(user: Any, *, past_page: int = 1, ahead_page: int = 1, now: datetim
     # Today's sittings (at most a few) and one page of later ones, in one query.
     later = base.filter(start__gte=tomorrow).exclude(status=Occurrence.Status.CANCELLED).order_by("start", "pk")
     page = later.values("pk")[lo: lo + UPCOMING_PAGE + 1]
-    if connection.features.supports_slicing_ordering_in_compound:
-        # PostgreSQL: the two index walks' ids as an array, then those sittings by primary
-        # key; "today OR in the page" read every sitting of the person's meetings.
-        today = base.filter(end__gt=day_start, start__lt=tomorrow).values("pk").order_by()
-        ahead = list(Occurrence.objects.filter(InIds(F("pk"), today, page)).select_related(
-            "meeting__organizing_unit", "minutes").order_by("start", "pk"))
-    else:  # SQLite: no LIMIT inside a compound statement
-        ahead = list(
-            base.filter(end__gt=day_start).exclude(start__gte=tomorrow, status=Occurrence.Status.CANCELLED)
-            .filter(Q(start__lt=tomorrow) | Q(pk__in=page)).order_by("start", "pk")
-        )
+    today = base.filter(end__gt=day_start, start__lt=tomorrow).values("pk").order_by()
+    # The two index walks' ids, then those sittings by primary key: "today OR in the page"
+    # over the person's sittings read every one of them.
+    ahead = list(Occurrence.objects.filter(InIds(F("pk"), today, page)).select_related(
+        "meeting__organizing_unit", "minutes").order_by("start", "pk"))
     lo = (past_page - 1) * PAST_PAGE
     held = _mine(user, _my_meetings(user).exclude(status=Meeting.Status.CANCELLED))
     before = list(held.filter(end__lte=day_start).exclude(status=Occurrence.Status.CANCELLED)

@@ -96,8 +96,9 @@ class InIds(models.Expression):
     union's size and hashing every meeting and sitting. As a plain `IN (union)` that guess
     cost 25 ms at 208,000 sittings; fetching the ids first and sending them back as a
     literal list cost a round trip and ~3 ms of Python for a unit's ~3,000 union rows.
-    Several querysets rather than their UNION: Django cannot nest a UNION in a subquery of
-    another UNION's member (My meetings' "today or this page")."""
+    Several querysets rather than their UNION: SQLite allows no LIMIT in a UNION's member,
+    and Django cannot nest a UNION in a subquery of another one (My meetings' "today or this
+    page", where the page is a sliced queryset)."""
 
     conditional = True
     output_field = models.BooleanField()
