@@ -43,14 +43,16 @@ def test_sequential_requests_reuse_one_thread_and_concurrent_ones_get_their_own(
 
     handler._respond = respond
 
+    async def started(n: int) -> None:
+        while len(threads) < n:  # yields to the loop until the nth request is in its thread
+            await asyncio.sleep(0)
+
     async def run() -> list[int]:
         statuses = [await _get(handler, "/healthz"), await _get(handler, "/healthz")]
         first = asyncio.create_task(_get(handler, "/healthz"))
-        while len(threads) < 3:
-            await asyncio.sleep(0)
+        await asyncio.wait_for(started(3), 10)  # a bound, so that a broken handler fails, not hangs
         second = asyncio.create_task(_get(handler, "/healthz"))
-        while len(threads) < 4:
-            await asyncio.sleep(0)
+        await asyncio.wait_for(started(4), 10)
         release.set()
         return [*statuses, await first, await second]
 

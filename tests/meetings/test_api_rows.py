@@ -154,14 +154,15 @@ def test_statements_are_unprepared_except_in_the_hot_views_that_opt_in(db, setti
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
-@pytest.mark.parametrize(("path", "expected"), [("/api/v1/availability/", "hot"), ("/api/v1/meetings/", "read"),
-                                                ("/api/v1/calendar/", "read")])
-def test_only_the_finder_and_the_booking_run_prepared(org, api, monkeypatch, settings, path, expected):
+@pytest.mark.parametrize(("method", "path", "expected"), [
+    ("get", "/api/v1/availability/", "hot"), ("post", "/api/v1/meetings/", "hot"),
+    ("get", "/api/v1/meetings/", "read"), ("get", "/api/v1/calendar/", "read")])
+def test_only_the_finder_and_the_booking_run_prepared(org, api, monkeypatch, settings, method, path, expected):
     from meetings import availability
 
     seen = []
-    spy_on = {"/api/v1/availability/": (availability, "find"), "/api/v1/meetings/": (rows, "meetings_json"),
-              "/api/v1/calendar/": (rows, "calendar_json")}[path]
+    spy_on = {("get", "/api/v1/availability/"): (availability, "find"), ("post", "/api/v1/meetings/"): (actions, "create_meeting"),
+              ("get", "/api/v1/meetings/"): (rows, "meetings_json"), ("get", "/api/v1/calendar/"): (rows, "calendar_json")}[(method, path)]
     real = getattr(*spy_on)
 
     def spy(*args, **kwargs):
@@ -170,8 +171,14 @@ def test_only_the_finder_and_the_booking_run_prepared(org, api, monkeypatch, set
 
     monkeypatch.setattr(*spy_on, spy)
     day = at(working_day(5), 9)
-    params = {"start": day.isoformat(), "end": (day + timedelta(hours=1)).isoformat(), "people": 5,
-              "from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
-    assert api(org.secretary).get(path, params).status_code == 200
+    client = api(org.secretary)
+    if method == "post":
+        body = {"title": "Giao ban", "organizing_unit": "bvdk", "start": day.isoformat(),
+                "end": (day + timedelta(hours=1)).isoformat(), "rooms": [{"room": org.room_a.pk}]}
+        assert client.post(path, body, format="json").status_code == 201
+    else:
+        params = {"start": day.isoformat(), "end": (day + timedelta(hours=1)).isoformat(), "people": 5,
+                  "from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
+        assert client.get(path, params).status_code == 200
     threshold = getattr(settings, "QUORUM_PREPARE_THRESHOLD", None)
     assert seen == [threshold if expected == "hot" else None]
