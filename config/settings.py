@@ -478,6 +478,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions: 8 hours (a working day) for everyone; privileged roles 2 hours
 # (accounts.security.PrivilegedSessionMiddleware).
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
+# With Redis a session is read from the cache (written to both, the database stays the record):
+# every page's session lookup is then a Redis GET, not a PostgreSQL round trip.
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 QUORUM_PRIVILEGED_SESSION_AGE = envint("QUORUM_PRIVILEGED_SESSION_AGE", 2 * 3600)
 
 # MFA (allauth.mfa): TOTP + recovery codes; required for privileged roles (D4).

@@ -30,7 +30,7 @@ def test_home_sends_a_member_to_my_meetings_which_lists_upcoming_meetings_with_c
     _book(org, 2)
     r = client.get("/")
     assert (r.status_code, r["Location"]) == (302, "/me/")
-    with django_assert_num_queries(8) as small:  # session, user, nav, 2 slices, rooms, my rows, feed
+    with django_assert_num_queries(6) as small:  # session, user, nav, the cards, their rooms, feed
         r = client.get("/me/")
     assert "Họp 0" in r.content.decode() and "Phòng họp B" in r.content.decode()
     _book(org, 6, first=2)  # more meetings must not mean more queries
