@@ -25,6 +25,10 @@ from bench import availability as ba  # noqa: E402 - after sys.path
 APP_NAME = f"quorum-bench-http-{os.getpid()}"
 
 
+def _per(spent: tuple[float, float], n: int) -> tuple[float, float]:
+    return spent[0] * 1000 / n, spent[1] * 1000 / n
+
+
 def _pct(values: list[float], p: float) -> float:
     return ba._pct(values, p) if values else float("nan")
 
@@ -107,20 +111,25 @@ class CpuMeter:
 
     def __init__(self, server: Server, watch: Watch) -> None:
         self.server, self.watch = server, watch
+        self.backends: set[int] = set()  # PostgreSQL sessions seen so far
 
-    def pids(self) -> list[int]:
+    def pids(self) -> tuple[list[int], list[int]]:
         root = self.server.proc.pid
         children = [int(p) for p in Path(f"/proc/{root}/task/{root}/children").read_text().split()]
         backends = [r[0] for r in self.watch.conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APP_NAME]).fetchall()]
-        return [root, *children, *backends]
+        return [root, *children], backends
 
     def sample(self) -> dict[int, float]:
-        return {pid: _proc_cpu(pid) for pid in self.pids()}
+        servers, backends = self.pids()
+        self.backends.update(backends)
+        return {pid: _proc_cpu(pid) for pid in servers + backends}
 
-    @staticmethod
-    def spent(before: dict[int, float], after: dict[int, float]) -> float:
-        return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    def spent(self, before: dict[int, float], after: dict[int, float]) -> tuple[float, float]:
+        """(servers, PostgreSQL sessions) CPU seconds between two samples."""
+        used = {pid: cpu - before.get(pid, 0.0) for pid, cpu in after.items()}
+        db = sum(v for pid, v in used.items() if pid in self.backends)
+        return sum(used.values()) - db, db
 
 
 class Client:
@@ -396,14 +405,14 @@ def main() -> None:
     server = Server(args.app_dir, env, args.workers)
     watch.start()
     meter = CpuMeter(server, watch)
-    cpu: dict[str, float] = {}  # server + database CPU ms per request, by phase
+    cpu: dict[str, tuple[float, float]] = {}  # (server, database) CPU ms per request, by phase
     out: dict = {}
     try:
         if "avail" in only:
             load = ba.loadavg()
             before = meter.sample()
             times, bodies, bad = one_client(server.port, token, [avail_path(q) for q in qs])
-            cpu["avail"] = meter.spent(before, meter.sample()) * 1000 / (len(times) + 10)
+            cpu["avail"] = _per(meter.spent(before, meter.sample()), (len(times) + 10))
             floor = sql_floor(dsn, secretary.pk, qs)
             out["avail"] = (times, floor, bad, load)
             if args.answers:
@@ -424,7 +433,7 @@ def main() -> None:
                 load = ba.loadavg()
                 before = meter.sample()
                 t, _b, bad = one_client(server.port, token, [path] * 100, session=session if key == "mine" else None)
-                cpu[label] = meter.spent(before, meter.sample()) * 1000 / (len(t) + 10)
+                cpu[label] = _per(meter.spent(before, meter.sample()), (len(t) + 10))
                 out[label] = (t, bad, load)
         if "rps" in only:
             import shutil
@@ -434,14 +443,16 @@ def main() -> None:
             run = throughput_wrk if use_wrk else throughput
             before = meter.sample()
             n, bad, wall = run(server.port, token, [avail_path(q) for q in qs], args.clients, args.seconds)
-            cpu["rps"] = meter.spent(before, meter.sample()) * 1000 / max(n, 1)
+            cpu["rps"] = _per(meter.spent(before, meter.sample()), max(n, 1))
             out["rps"] = (n / wall, bad, load, "wrk" if use_wrk else "Python threads")
         if "book" in only:
             load = ba.loadavg()
-            before = meter.sample()
+            before, mine = meter.sample(), time.process_time()
             out["book"] = (bookings(server.port, plans, tokens, codes), load)
             b = out["book"][0]
-            cpu["book"] = meter.spent(before, meter.sample()) * 1000 / (b["ok"] + b["refused"] + len(b["other"]) + len(plans))
+            n = b["ok"] + b["refused"] + len(b["other"]) + len(plans)
+            cpu["book"] = _per(meter.spent(before, meter.sample()), n)
+            b["client_cpu"] = (time.process_time() - mine) * 1000 / n  # this process: the 16 clients
         peak_now = watch.peak
     finally:
         watch.stopped.set()
@@ -484,16 +495,17 @@ def main() -> None:
         b, bload = out["book"]
         print(f"| bookings, {args.clients} clients (load {bload}) | {b['ok'] / b['wall']:.0f} bookings/s, "
               f"{b['refused']} refused (409), {len(b['other'])} other{f' {sorted(set(b["other"]))}' if b['other'] else ''}; "
-              f"p50 / p95 {_pct(b['latency'], 50):.0f} / {_pct(b['latency'], 95):.0f} ms |")
+              f"p50 / p95 {_pct(b['latency'], 50):.0f} / {_pct(b['latency'], 95):.0f} ms; "
+              f"the clients' own CPU {b['client_cpu']:.1f} ms a booking |")
     print(f"| double bookings (SQL self-join) | {doubles} |")
     print(f"| peak PostgreSQL sessions of the servers | {peak_now} |")
     if cpu:
         print()
-        print("| server + PostgreSQL CPU per request (uvicorn processes and their sessions) | ms |")
+        print("| CPU per request: uvicorn processes + their PostgreSQL sessions | ms |")
         print("|---|---|")
         names = {"avail": "availability, 1 client", "rps": "availability under load", "book": "one booking"}
-        for key, ms in cpu.items():
-            print(f"| {names.get(key, key)} | {ms:.1f} |")
+        for key, (server, db) in cpu.items():
+            print(f"| {names.get(key, key)} | {server + db:.1f} ({server:.1f} + {db:.1f}) |")
 
 
 if __name__ == "__main__":

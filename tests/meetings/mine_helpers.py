@@ -25,3 +25,11 @@ def sitting(org: Any, start: datetime, *, people: list[Any], title: str = "Giao 
         for p in people
     )
     return occ
+
+
+def page_queries() -> int:
+    """My meetings' queries: session (unless read from Redis), user, memberships (nav), the
+    cards (with the person's own rows and whom they sent), their rooms, the feed address."""
+    from django.conf import settings
+
+    return 5 if settings.SESSION_ENGINE.endswith("cached_db") else 6

@@ -3,6 +3,7 @@ from datetime import timedelta
 from meetings import actions
 from meetings.formatting import vn_datetime
 from tests.factories import at, working_day
+from tests.meetings.mine_helpers import page_queries
 
 
 def _book(org, n, first=0):
@@ -30,7 +31,7 @@ def test_home_sends_a_member_to_my_meetings_which_lists_upcoming_meetings_with_c
     _book(org, 2)
     r = client.get("/")
     assert (r.status_code, r["Location"]) == (302, "/me/")
-    with django_assert_num_queries(6) as small:  # session, user, nav, the cards, their rooms, feed
+    with django_assert_num_queries(page_queries()) as small:
         r = client.get("/me/")
     assert "Họp 0" in r.content.decode() and "Phòng họp B" in r.content.decode()
     _book(org, 6, first=2)  # more meetings must not mean more queries
