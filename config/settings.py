@@ -406,6 +406,9 @@ if IS_POSTGRES:
             "max_lifetime": float(os.getenv("DATABASE_POOL_MAX_LIFETIME", "1800")),
             "max_idle": float(os.getenv("DATABASE_POOL_MAX_IDLE", "300")),
         }
+        from config import pool as _pool  # checks only connections that sat idle (config/pool.py)
+
+        _db["OPTIONS"]["pool"].update(check=_pool.check, reset=_pool.returned)
     if DATABASE_PGBOUNCER:
         _db["DISABLE_SERVER_SIDE_CURSORS"] = True  # .iterator() without named cursors
         _db["OPTIONS"].update(server_side_binding=False, prepare_threshold=None)
