@@ -17,6 +17,14 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _seq = count(1)
 
 
+def session_queries() -> int:
+    """A page's query for its session: 1, or 0 when sessions are read through the Redis
+    cache (production mode: config/settings.py SESSION_ENGINE)."""
+    from django.conf import settings
+
+    return 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
+
+
 def at(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime.combine(day, time(hh, mm), tzinfo=TZ)
 
