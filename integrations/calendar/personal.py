@@ -21,6 +21,7 @@ from django.utils.crypto import salted_hmac
 
 from integrations.calendar import feeds
 from integrations.calendar.models import FeedToken, hash_token
+from meetings.rawsql import rows_by
 
 SALT = "integrations.calendar.personal-feed"
 
@@ -39,9 +40,12 @@ def _derive(row: FeedToken) -> str:
 
 def current(user: Any) -> Address | None:
     """The user's newest active personal feed (one query), with its address when derivable."""
-    row = FeedToken.objects.filter(owner=user, kind=FeedToken.Kind.PERSONAL, revoked_at__isnull=True).order_by("-created_at", "-pk").first()
-    if row is None:
+    # Hand-written (rawsql.rows_by): the page is read on every visit and compiling the ORM
+    # query cost more than the lookup. Usually one row; the newest wins.
+    rows = rows_by(FeedToken, "owner_id", [user.pk], where=f"a.kind = '{FeedToken.Kind.PERSONAL.value}' AND a.revoked_at IS NULL")
+    if not rows:
         return None
+    row = max(rows, key=lambda r: (r.created_at, r.pk))
     token = _derive(row)
     if hash_token(token) != row.token_hash:
         return Address(row, None, None)
