@@ -100,7 +100,8 @@ def main() -> None:
     def client() -> None:
         n = 0
         headers = {"Authorization": f"Bearer {world['tokens'][0]}"}
-        with httpx.Client(base_url=server.url, timeout=30) as http:
+        # As nginx in front would say: the production settings redirect plain HTTP (301).
+        with httpx.Client(base_url=server.url, timeout=30, headers={"X-Forwarded-Proto": "https"}) as http:
             while not stop.is_set():
                 d, h = world["slots"][n % len(world["slots"])]
                 try:
