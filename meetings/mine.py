@@ -358,5 +358,7 @@ def page_for(user: Any, *, past_page: int = 1, ahead_page: int = 1, now: datetim
 
 def card_for(user: Any, occurrence_id: int) -> Card | None:
     """One card (after an answer or a delegation), with the same rules as the page."""
+    if not 0 < occurrence_id < 2**63:  # no such id (and SQLite cannot even bind it)
+        return None
     found = _cards(user, "card", {"occurrence": occurrence_id}, timezone.now())
     return found[0] if found else None

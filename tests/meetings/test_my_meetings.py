@@ -213,3 +213,13 @@ def test_feed_made_through_the_api_is_not_shown_as_a_wrong_address(org, member_c
 def test_login_required(db):
     response = Client().get(reverse("my_meetings"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_sitting_number_out_of_range_is_simply_not_found(org, member_client):
+    sitting(org, timezone.now() + timedelta(days=4), people=[org.member])
+    att = Attendee.objects.get(user=org.member)
+    for number in ("99999999999999999999", "0"):
+        response = member_client.post(reverse("my_meetings_answer", args=[att.pk]), {"rsvp": "accepted", "occurrence": number})
+        assert response.status_code == 404
+    att.refresh_from_db()
+    assert att.rsvp == Attendee.Rsvp.NEEDS_ACTION
