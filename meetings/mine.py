@@ -258,6 +258,10 @@ def _sql(vendor: str, which: str) -> str:
     t = {name: connection.ops.quote_name(model._meta.db_table) for name, model in (
         ("occ", Occurrence), ("meeting", Meeting), ("unit", Unit), ("att", Attendee), ("booking", Booking),
         ("room", Room), ("user", Attendee.user.field.related_model), ("minutes", Occurrence.minutes.related.related_model))}
+    if which == "rooms":  # the {} takes one placeholder per card
+        return (f"SELECT b.occurrence_id, r.name, ru.short_name, b.status FROM {t['booking']} b "  # noqa: S608
+                f"JOIN {t['room']} r ON r.id = b.room_id JOIN {t['unit']} ru ON ru.id = r.unit_id "
+                "WHERE b.occurrence_id IN ({}) AND b.status IN ('confirmed', 'requested') ORDER BY ru.name, r.name")
     # The person's meetings, drafts left out: their invitation rows and the meetings they
     # chair, by the (user, meeting) and chair indexes; worked out once (a CTE) for every part.
     held = ("WITH held AS (SELECT id, status FROM {meeting} WHERE {mine} AND status <> 'draft') ").format(  # noqa: S608
@@ -277,10 +281,6 @@ def _sql(vendor: str, which: str) -> str:
         where = _in("o.id", today, later, before)
     else:  # one card
         where = f"o.id = %(occurrence)s AND {_in('o.id', sittings)}"
-    if which == "rooms":  # the {} takes one placeholder per card
-        return (f"SELECT b.occurrence_id, r.name, ru.short_name, b.status FROM {t['booking']} b "  # noqa: S608
-                f"JOIN {t['room']} r ON r.id = b.room_id JOIN {t['unit']} ru ON ru.id = r.unit_id "
-                "WHERE b.occurrence_id IN ({}) AND b.status IN ('confirmed', 'requested') ORDER BY ru.name, r.name")
     return (
         f'{held}SELECT o.id, o.start, o."end", o.status, m.id, m.title, m.is_urgent, m.mode, m.chair_id, m.status, '  # noqa: S608
         "u.short_name, mi.status, a.id, a.rsvp, a.rsvp_comment, a.unit_id, a.join_key, "

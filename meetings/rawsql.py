@@ -1,11 +1,12 @@
 """Hand-written SELECTs on hot paths (token lookup, availability finder, the booking's
-unit and rooms) that still return model instances exactly as the ORM would build them."""
+unit and rooms, the personal feed address) that still return model instances exactly as
+the ORM would build them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -39,23 +40,27 @@ _by_ids_sql: dict[tuple[str, str], tuple[str, ModelColumns, ModelColumns | None]
 def rows_by(model: type[Model], column: str, values: list[Any], *, related: str | None = None,
             where: str = "") -> list[Model]:
     """model.objects.filter(<column>__in=values[, extra where]).select_related(<related FK>),
-    hand-written: rows of one table (and one foreign key's row) by a column, for the booking
-    path (compiling the ORM query cost more than PostgreSQL's work)."""
+    hand-written: rows of one table (and one foreign key's row) by a column, on hot paths
+    where compiling the ORM query cost more than PostgreSQL's work. `where` is constant SQL
+    on alias `a`, never user input."""
     if not values:
         return []
-    key = (connection.vendor, f"{model._meta.label}.{column}.{related}.{where}")
+    conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection, not the proxy
+    key = (conn.vendor, f"{model._meta.label}.{column}.{related}.{where}")
     if key not in _by_ids_sql:
+        q = conn.ops.quote_name
         main = ModelColumns(model, "a")
-        other = ModelColumns(model._meta.get_field(related).related_model, "b") if related else None
-        sql = f"SELECT {main.sql}{', ' + other.sql if other else ''} FROM {connection.ops.quote_name(model._meta.db_table)} a "  # noqa: S608 - names from models
-        if other:
+        sql = f"SELECT {main.sql}"
+        joined, other = "", None
+        if related:
             fk = model._meta.get_field(related)
-            sql += (f"JOIN {connection.ops.quote_name(other.model._meta.db_table)} b "
-                    f"ON b.{connection.ops.quote_name(other.model._meta.pk.column)} = a.{connection.ops.quote_name(fk.column)} ")
-        sql += f"WHERE a.{connection.ops.quote_name(column)} IN ({{}}){' AND ' + where if where else ''}"
+            other = ModelColumns(fk.related_model, "b")
+            sql += f", {other.sql}"
+            joined = f"JOIN {q(fk.related_model._meta.db_table)} b ON b.{q(fk.related_model._meta.pk.column)} = a.{q(fk.column)} "
+        sql += (f" FROM {q(model._meta.db_table)} a {joined}"
+                f"WHERE a.{q(column)} IN ({{}}){' AND ' + where if where else ''}")
         _by_ids_sql[key] = (sql, main, other)
     sql, main, other = _by_ids_sql[key]
-    conn = connection
     with conn.cursor() as cursor:
         cursor.execute(sql.format(", ".join(["%s"] * len(values))), list(values))
         rows = cursor.fetchall()
