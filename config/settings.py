@@ -408,7 +408,7 @@ if IS_POSTGRES:
         }
         from config import pool as _pool  # checks only connections that sat idle (config/pool.py)
 
-        _db["OPTIONS"]["pool"].update(check=_pool.check, reset=_pool.returned)
+        _db["OPTIONS"]["pool"]["check"] = _pool.check
     if DATABASE_PGBOUNCER:
         _db["DISABLE_SERVER_SIDE_CURSORS"] = True  # .iterator() without named cursors
         _db["OPTIONS"].update(server_side_binding=False, prepare_threshold=None)
@@ -418,6 +418,8 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
     "meetings.api.renderers.ORJSONRenderer",
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
+# My meetings keeps this many rendered cards per process (meetings/card_cache.py); 0: none.
+MY_MEETINGS_CARD_CACHE = envint("MY_MEETINGS_CARD_CACHE", 2048)
 # --- end of the issue 15 block ------------------------------------------------------------
 
 # --- Calendar, rooms and the room admins' queue (workspace/) -------------------------------

@@ -28,6 +28,8 @@ JOIN_EARLY = timedelta(minutes=15)  # the Join button opens this long before the
 # Phones first: a short list per section, with links to the next pages.
 UPCOMING_PAGE = 20
 PAST_PAGE = 10
+# A page of later (or earlier) sittings is looked for this far from today first (PostgreSQL).
+PAGE_WINDOW = timedelta(days=14)
 
 
 _MARK = 987654321
@@ -251,6 +253,14 @@ def _in(column: str, *subqueries: str) -> str:
     return "(" + " OR ".join(f"{column} IN (SELECT * FROM ({q}))" for q in subqueries) + ")"  # noqa: S608
 
 
+def _windowed(query: str, bound: str, order: str, limit: str) -> str:
+    """The ids of `query` + `order` (LIMIT %(limit)s), looked for within `bound` first: only
+    when the window holds less than the limit is the open-ended query run (CASE evaluates
+    its ARRAY only then; OFFSET 0 keeps the window's ARRAY from being planned twice)."""
+    return (f"(SELECT CASE WHEN cardinality(w.ids) = %({limit})s THEN w.ids ELSE ARRAY({query}{order}) END "  # noqa: S608
+            f"FROM (SELECT ARRAY({query} AND {bound}{order}) AS ids OFFSET 0) w)")
+
+
 @functools.cache
 def _sql(vendor: str, which: str) -> str:
     """The statements, written once per process: table names from the models' metadata and
@@ -270,15 +280,24 @@ def _sql(vendor: str, which: str) -> str:
     sittings = f"SELECT id FROM {t['occ']} WHERE {_in('meeting_id', 'SELECT id FROM held')} AND in_series"  # noqa: S608
     if which == "page":
         today = f'{sittings} AND "end" > %(day)s AND start < %(tomorrow)s'
-        later = (f"{sittings} AND start >= %(tomorrow)s AND status <> 'cancelled' "
-                 "ORDER BY start, id LIMIT %(ahead_limit)s OFFSET %(ahead_offset)s")
+        later = f"{sittings} AND start >= %(tomorrow)s AND status <> 'cancelled'"
+        later_order = " ORDER BY start, id LIMIT %(ahead_limit)s OFFSET %(ahead_offset)s"
         # Earlier sittings of meetings not cancelled; "start <" (implied by the end) lets the
         # (meeting, start) index skip the later ones.
         before = (f"SELECT id FROM {t['occ']} WHERE "  # noqa: S608
                   f"{_in('meeting_id', "SELECT id FROM held WHERE status <> 'cancelled'")} AND in_series "
-                  'AND "end" <= %(day)s AND start < %(day)s AND status <> \'cancelled\' '
-                  "ORDER BY start DESC, id DESC LIMIT %(past_limit)s OFFSET %(past_offset)s")
-        where = _in("o.id", today, later, before)
+                  "AND \"end\" <= %(day)s AND start < %(day)s AND status <> 'cancelled'")
+        before_order = " ORDER BY start DESC, id DESC LIMIT %(past_limit)s OFFSET %(past_offset)s"
+        if vendor != "postgresql":
+            where = _in("o.id", today, later + later_order, before + before_order)
+        else:
+            # A page is first looked for within two weeks of today (PAGE_WINDOW), through
+            # the (meeting, start) index; open-ended, the query reads every later (or
+            # earlier) sitting of every meeting, a cost that grows with the person's
+            # history (a weekly meeting adds 52 a year).
+            where = ("o.id = ANY(ARRAY(" + today + ") || "
+                     + _windowed(later, "start < %(ahead_until)s", later_order, "ahead_limit") + " || "
+                     + _windowed(before, "start >= %(past_from)s", before_order, "past_limit") + ")")
     else:  # one card
         where = f"o.id = %(occurrence)s AND {_in('o.id', sittings)}"
     return (
@@ -346,6 +365,7 @@ def page_for(user: Any, *, past_page: int = 1, ahead_page: int = 1, now: datetim
     # One row more than a page tells whether there is a next one.
     cards = _cards(user, "page", {
         "day": day_start, "tomorrow": tomorrow,
+        "ahead_until": tomorrow + PAGE_WINDOW * ahead_page, "past_from": day_start - PAGE_WINDOW * past_page,
         "ahead_limit": UPCOMING_PAGE + 1, "ahead_offset": (ahead_page - 1) * UPCOMING_PAGE,
         "past_limit": PAST_PAGE + 1, "past_offset": (past_page - 1) * PAST_PAGE}, now)
     today = [c for c in cards if c.occurrence.end > day_start and c.occurrence.start < tomorrow]

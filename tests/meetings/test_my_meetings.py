@@ -71,6 +71,28 @@ def test_drafts_are_left_out_chaired_meetings_shown_cancelled_ones_kept_out_of_t
     assert draft.pk not in shown and gone.pk not in shown and declined.pk not in shown
 
 
+def test_every_page_is_what_reading_every_sitting_would_give_whatever_the_window(org):
+    """On PostgreSQL a page is first looked for within a few weeks of today
+    (meetings.mine._windowed), and the open-ended query runs only when the window holds less
+    than a page: pages inside the window, across it and far beyond it are all exact."""
+    from meetings import mine
+
+    now = timezone.now()
+    ahead = [sitting(org, now + timedelta(days=1 + i // 2, hours=i % 2), people=[org.member]) for i in range(80)]
+    ahead += [sitting(org, now + timedelta(days=200 + i), people=[org.member]) for i in range(3)]
+    past = [sitting(org, now - timedelta(days=2 + i // 2, hours=i % 2), people=[org.member]) for i in range(30)]
+    past += [sitting(org, now - timedelta(days=300 + i), people=[org.member]) for i in range(2)]
+    ahead.sort(key=lambda o: (o.start, o.pk))
+    past.sort(key=lambda o: (o.start, o.pk), reverse=True)
+    for number in range(1, 6):
+        page = mine.page_for(org.member, ahead_page=number, past_page=number)
+        size, psize = mine.UPCOMING_PAGE, mine.PAST_PAGE
+        assert [c.occurrence.pk for c in page.upcoming] == [o.pk for o in ahead[(number - 1) * size:number * size]]
+        assert page.more_upcoming == (len(ahead) > number * size)
+        assert [c.occurrence.pk for c in page.past] == [o.pk for o in past[(number - 1) * psize:number * psize]]
+        assert page.more_past == (len(past) > number * psize)
+
+
 def test_query_count_does_not_grow_with_meetings(org, member_client, django_assert_num_queries):
     now = timezone.now()
 
