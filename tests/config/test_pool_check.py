@@ -4,6 +4,9 @@ idled is still replaced before anyone uses it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -28,7 +31,7 @@ def pg_pool(monkeypatch):
 
     monkeypatch.setattr(ConnectionPool, "check_connection", staticmethod(counted))
     p = ConnectionPool(lt.admin_dsn(), min_size=1, max_size=1, open=True, check=quorum_pool.check,
-                       reset=quorum_pool.returned, kwargs={"autocommit": True})
+                       kwargs={"autocommit": True})
     try:
         yield p, checks
     finally:
@@ -36,10 +39,24 @@ def pg_pool(monkeypatch):
 
 
 def _age(conn, seconds: float) -> None:
-    conn._quorum_returned_at -= seconds
+    conn._quorum_lent_at -= seconds
 
 
-def test_a_connection_handed_back_just_now_is_lent_without_a_round_trip(pg_pool):
+def test_the_servers_pool_takes_connections_back_without_its_worker_threads(tmp_path):
+    """A `reset` callback makes psycopg_pool hand every returned connection to a worker
+    thread: a thread wake-up per request (config/pool.py). Read from the settings the
+    servers run with (the test process itself runs without the pool)."""
+    if not settings.IS_POSTGRES:
+        pytest.skip("PostgreSQL only: psycopg's pool")
+    script = ("from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']['pool']; "
+              "print(o['check'].__module__, o['check'].__name__, sorted(o))")
+    out = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {script}"], cwd=lt.ROOT,
+                         env=lt.server_env(tmp_path, "quorum-pool-settings"), capture_output=True, text=True, check=True)
+    module, name, keys = out.stdout.strip().split(" ", 2)
+    assert (module, name) == ("config.pool", "check") and "'reset'" not in keys and "'max_size'" in keys
+
+
+def test_a_connection_lent_just_now_is_lent_again_without_a_round_trip(pg_pool):
     p, checks = pg_pool
     with p.connection() as conn:  # new: checked once
         first = conn.info.backend_pid
