@@ -183,6 +183,8 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
     """
     if not bookings:
         return []
+    if len(bookings) == 1 and insert_catches_clashes(planned):
+        return _insert_one_confirmed(planned, bookings[0], now)
     # A fixed order (room, time) keeps two multi-room inserts from deadlocking each other.
     order = sorted(range(len(bookings)), key=lambda i: (bookings[i].room_id, bookings[i].blocked_start))
     for attempt in range(3):
@@ -214,24 +216,50 @@ def insert_bookings(planned: list[Planned], bookings: list[Booking], now: dateti
     return result
 
 
-_insert_sql: dict[tuple[type[Model], str, int], tuple[str, list[Any]]] = {}
+OVERLAP_CONSTRAINT = "meetings_booking_no_overlapping"  # migration 0002
 
 
-def insert(objs: Iterable[Any]) -> list[Any]:
+def _insert_one_confirmed(planned: list[Planned], booking: Booking, now: datetime) -> list[Booking]:
+    """One confirmed booking on PostgreSQL (most bookings: one room, one sitting), without
+    the savepoint and its two round trips. `ON CONFLICT ON CONSTRAINT … DO NOTHING` makes a
+    clash an empty answer instead of an error, so the transaction stays usable; the insert
+    is speculative, so two single-row inserts racing for a slot wait for each other (the
+    winner commits, the other finds its row skipped) instead of deadlocking. A deadlock
+    with another kind of writer (an approval's UPDATE) has aborted the transaction: it is
+    refused as taken, like the last of insert_bookings' retries."""
+    p = planned[0]
+    try:
+        created = insert([booking], conflict=f"ON CONFLICT ON CONSTRAINT {OVERLAP_CONSTRAINT} DO NOTHING")
+    except OperationalError as exc:
+        if _sqlstate(exc) != "40P01":
+            raise
+        raise BookingConflict([Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))], "constraint") from None
+    if created:
+        return created
+    clashes = find_clashes(planned, now=now, rules=False) or [Clash(p.key, p.room, _("vừa được đặt bởi một cuộc họp khác"))]
+    raise BookingConflict(clashes, "constraint")
+
+
+_insert_sql: dict[tuple[type[Model], str, int, str], tuple[str, list[Any]]] = {}
+
+
+def insert(objs: Iterable[Any], conflict: str = "") -> list[Any]:
     """INSERT new instances of one model in one statement and set their ids: what
     bulk_create() does on backends that return ids (field defaults, auto_now, the same
     get_db_prep_save), without building and compiling an InsertQuery for every call,
     which on the booking path cost more CPU than PostgreSQL's own work. No signals are
     sent (as with bulk_create). The statement text depends only on the model and the
-    number of rows, so PostgreSQL can keep it prepared."""
+    number of rows, so PostgreSQL can keep it prepared. `conflict` (PostgreSQL: an ON
+    CONFLICT … DO NOTHING clause) may skip rows: only the inserted ones are returned, which
+    for one row tells whether it was."""
     objs = list(objs)
     if len(objs) > 200:  # stay far below the backends' limits on parameters per statement
-        return [o for i in range(0, len(objs), 200) for o in insert(objs[i:i + 200])]
+        return [o for i in range(0, len(objs), 200) for o in insert(objs[i:i + 200], conflict)]
     if not objs:
         return objs
     model = type(objs[0])
     conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection, not the proxy (per-attribute lookups)
-    key = (model, conn.vendor, len(objs))
+    key = (model, conn.vendor, len(objs), conflict)
     if key not in _insert_sql:
         meta = model._meta
         fields = [f for f in meta.concrete_fields if f is not meta.pk]
@@ -239,7 +267,8 @@ def insert(objs: Iterable[Any]) -> list[Any]:
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         _insert_sql[key] = (
             f"INSERT INTO {conn.ops.quote_name(meta.db_table)} ({columns}) "  # noqa: S608 - names from models
-            f"VALUES {', '.join([row] * len(objs))} RETURNING {conn.ops.quote_name(meta.pk.column)}",
+            f"VALUES {', '.join([row] * len(objs))} {conflict + ' ' if conflict else ''}"
+            f"RETURNING {conn.ops.quote_name(meta.pk.column)}",
             fields,
         )
     sql, fields = _insert_sql[key]
@@ -247,6 +276,10 @@ def insert(objs: Iterable[Any]) -> list[Any]:
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         ids = cursor.fetchall()
+    if len(ids) < len(objs):  # skipped by `conflict`: which ones is only known for one row
+        if len(objs) > 1:
+            raise ValueError("insert(conflict=…) of several rows cannot tell which were skipped")
+        return []
     for obj, (pk,) in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
