@@ -74,14 +74,18 @@ def _visible_ids(user: User) -> models.QuerySet[Any]:
     meetings = Meeting.objects.values("pk").order_by()
     # Drafts: only their editors (D10), so every rule but the editors' skips them.
     published = meetings.exclude(status=Meeting.Status.DRAFT)
-    attendees = Attendee.objects.exclude(meeting__status=Meeting.Status.DRAFT).values("meeting_id").order_by()
+    # Meetings by their attendee rows: the rows' meeting ids first, as an id array (InIds),
+    # then those meetings by primary key. Joined instead, PostgreSQL hashed every meeting
+    # of the database for a unit's attendee rows (4 ms of a 7 ms list at 8,000 meetings).
+    attending = Attendee.objects.values("meeting_id").order_by()
     parts = [
         meetings.filter(created_by=user),  # editors: whoever booked it
         meetings.filter(organizing_unit__in=secretary_units).exclude(sensitivity=S.CONFIDENTIAL),  # editors
-        attendees.filter(user=user),  # invited
+        published.filter(InIds(models.F("pk"), attending.filter(user=user))),  # invited
         published.filter(chair=user),  # own
         published.exclude(sensitivity__in=[S.CONFIDENTIAL, S.INTERNAL]).filter(organizing_unit__in=units),
-        attendees.filter(unit__in=units).exclude(meeting__sensitivity__in=[S.CONFIDENTIAL, S.INTERNAL]),
+        published.exclude(sensitivity__in=[S.CONFIDENTIAL, S.INTERNAL]).filter(
+            InIds(models.F("pk"), attending.filter(unit__in=units))),
         published.filter(sensitivity=S.INTERNAL, organizing_unit__in=units),  # internal: the unit's people
     ]
     return parts[0].union(*parts[1:], all=True)
