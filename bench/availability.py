@@ -229,6 +229,20 @@ def loadavg() -> str:
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
 
 
+def reference_ms() -> float:
+    """A fixed pure-Python loop, best of five runs, in ms. This VM runs the same code 1.5–2×
+    apart from one hour to the next; figures printed beside this one can be compared
+    across runs (a slower reference, slower figures)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best
+
+
 def load_data() -> dict:
     """The seeded objects of a kept bench database (--reuse)."""
     from django.db.models import Min

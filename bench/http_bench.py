@@ -345,7 +345,8 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL", "")
     name = os.environ.get("BENCH_DATABASE_NAME", "quorum_bench")
     bench_url = urlunparse(urlparse(url)._replace(path=f"/{name}")) if args.reuse else ba.create_database(url, name)
-    print(f"host: {os.cpu_count()} CPUs, load {ba.loadavg()}; serving {args.app_dir} {args.label} {' '.join(args.env)}")
+    print(f"host: {os.cpu_count()} CPUs, load {ba.loadavg()}, reference loop {ba.reference_ms():.1f} ms; "
+          f"serving {args.app_dir} {args.label} {' '.join(args.env)}")
     ba.setup_django(bench_url)  # this process: seeding, tokens, checks (bench.settings)
     from accounts.models import ApiToken
     from integrations.calendar.models import FeedToken
@@ -499,6 +500,7 @@ def main() -> None:
               f"the clients' own CPU {b['client_cpu']:.1f} ms a booking |")
     print(f"| double bookings (SQL self-join) | {doubles} |")
     print(f"| peak PostgreSQL sessions of the servers | {peak_now} |")
+    print(f"| reference loop at the end (bench/availability.reference_ms) | {ba.reference_ms():.1f} ms |")
     if cpu:
         print()
         print("| CPU per request: uvicorn processes + their PostgreSQL sessions | ms |")
